@@ -1,0 +1,148 @@
+"""The ``gdcourse`` command.
+
+::
+
+    gdcourse lab [DIR] [--port N] [--no-browser]   open the course in JupyterLab at lesson 1
+    gdcourse new DIR [--no-lab]                    copy the course into DIR and open it there
+    gdcourse list                                  the lessons, their titles and objectives
+    gdcourse check [NOTEBOOK ...]                  self-check your exercises
+    gdcourse grade SUBMISSIONS --out grades.csv    grade a folder of submitted notebooks
+    gdcourse build-exercises [--check]             write exercises/ from solutions/ (authors)
+    gdcourse --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+
+from . import __version__
+from .course import CourseNotFound, copy_course, find_course, lessons
+
+__all__ = ["main", "lab_command"]
+
+# verbs implemented in other modules: name -> (module, one-line help)
+_DELEGATED = {
+    "check": ("gdcourse.selfcheck", "run your exercise notebooks and print a score table"),
+    "grade": ("gdcourse.grading", "grade a folder of submitted notebooks into a CSV (instructors)"),
+    "build-exercises": ("gdcourse.authoring", "write exercises/ from solutions/, or --check they agree"),
+}
+
+
+def lab_command(root, *, port=None, no_browser=False, extra=()) -> list[str]:
+    """The JupyterLab command line that opens ``root`` at its first lesson."""
+    first = sorted((root / "lessons").glob("[0-9][0-9]_*.ipynb"))
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}"]
+    if first:
+        cmd.append(f"--LabApp.default_url=/lab/tree/lessons/{first[0].name}")
+    if port is not None:
+        cmd.append(f"--port={port}")
+    if no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # containers and CI machines run as root; JupyterLab refuses that without this flag
+        cmd.append("--allow-root")
+    cmd.extend(extra)
+    return cmd
+
+
+def _run_lab(root, args) -> int:
+    cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=args.jupyter_args)
+    print(f"Opening the course in {root} (lesson 1 first). Stop the server with Ctrl-C.", flush=True)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_lab(args) -> int:
+    try:
+        root = find_course(args.dir)
+    except CourseNotFound as exc:
+        print(f"gdcourse lab: {exc}", file=sys.stderr)
+        return 2
+    return _run_lab(root, args)
+
+
+def _cmd_new(args) -> int:
+    try:
+        dest = copy_course(args.dir, overwrite=False)
+    except (CourseNotFound, ValueError) as exc:
+        print(f"gdcourse new: {exc}", file=sys.stderr)
+        return 2
+    print(f"The course notebooks are in {dest} (existing files were kept).")
+    if args.no_lab:
+        print(f"Open them with: gdcourse lab {dest}")
+        return 0
+    return _run_lab(dest, args)
+
+
+def _cmd_list(args) -> int:
+    try:
+        found = lessons(args.dir)
+    except CourseNotFound as exc:
+        print(f"gdcourse list: {exc}", file=sys.stderr)
+        return 2
+    for info in found:
+        time = f"  ({info.minutes})" if info.minutes else ""
+        print(f"{info.number}. {info.title}{time}")
+        for objective in info.objectives:
+            print(textwrap.fill(objective, width=96, initial_indent="     - ",
+                                subsequent_indent="       "))
+    return 0
+
+
+def _add_lab_options(p):
+    p.add_argument("--port", type=int, default=None, help="port for JupyterLab (default: its own)")
+    p.add_argument("--no-browser", action="store_true", help="start the server without opening a browser")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gdcourse", description="A hands-on course on gradient descent in JupyterLab.")
+    parser.add_argument("--version", action="version", version=f"gdcourse {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
+
+    p = sub.add_parser("lab", help="open the course in JupyterLab at lesson 1")
+    p.add_argument("dir", nargs="?", default=None, help="course folder (default: found automatically)")
+    _add_lab_options(p)
+    p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("new", help="copy the course notebooks into DIR and open them there")
+    p.add_argument("dir", help="a folder of your own, e.g. ~/gdcourse")
+    p.add_argument("--no-lab", action="store_true", help="only copy, do not start JupyterLab")
+    _add_lab_options(p)
+    p.set_defaults(func=_cmd_new)
+
+    p = sub.add_parser("list", help="the lessons in order, with their objectives")
+    p.add_argument("dir", nargs="?", default=None, help="course folder (default: found automatically)")
+    p.set_defaults(func=_cmd_list)
+
+    for verb, (_, help_text) in _DELEGATED.items():
+        sub.add_parser(verb, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _DELEGATED:
+        module = importlib.import_module(_DELEGATED[argv[0]][0])
+        return int(module.cli(argv[1:]) or 0)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 0
+    if args.verb in ("lab", "new"):
+        args.jupyter_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
