@@ -50,11 +50,19 @@ def lab_command(root, *, port=None, no_browser=False, extra=()) -> list[str]:
     return cmd
 
 
+def _exec(cmd) -> int:
+    """Become JupyterLab (POSIX), so that a signal to ``gdcourse lab`` reaches the server itself
+    and stopping it leaves no orphan server behind; elsewhere run it as a child."""
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)
+    return subprocess.call(cmd)  # pragma: no cover - Windows
+
+
 def _run_lab(root, args) -> int:
     cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=args.jupyter_args)
     print(f"Opening the course in {root} (lesson 1 first). Stop the server with Ctrl-C.", flush=True)
     try:
-        return subprocess.call(cmd)
+        return _exec(cmd)
     except KeyboardInterrupt:
         return 0
 

@@ -86,6 +86,7 @@ def test_new_copies_without_overwriting_work(tmp_path):
 
 def test_new_with_no_lab_from_the_cli(tmp_path, monkeypatch):
     src = make_course(tmp_path / "src")
+    monkeypatch.setattr(cli, "_exec", lambda cmd: pytest.fail(f"JupyterLab started: {cmd}"))
     monkeypatch.setattr(course, "packaged_course", lambda: src)
     assert cli.main(["new", str(tmp_path / "copy"), "--no-lab"]) == 0
     assert (tmp_path / "copy" / "lessons" / "01_topic1.ipynb").is_file()
@@ -101,6 +102,7 @@ def test_lab_command_opens_lesson_one_and_passes_options(tmp_path):
 
 
 def test_lab_without_a_course_explains(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_exec", lambda cmd: pytest.fail(f"JupyterLab started: {cmd}"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(course, "_PACKAGE_DIR", tmp_path / "site" / "gdcourse")
     assert cli.main(["lab"]) == 2
