@@ -1,0 +1,403 @@
+"""Exercises for lesson 5, vanishing and exploding gradients.
+
+``sigmoid_derivative(z)``
+    σ'(z) = σ(z)(1 − σ(z)) element-wise, same shape as z, with no overflow for
+    large |z| (no NaN, no RuntimeWarning).
+``xavier_init(fan_in, fan_out, seed)``
+    W of shape (fan_in, fan_out) drawn from N(0, 2/(fan_in + fan_out)) with
+    ``np.random.default_rng(seed)``.
+``he_init(fan_in, fan_out, seed)``
+    W of shape (fan_in, fan_out) drawn from N(0, 2/fan_in).
+``clip_by_norm(grads, max_norm)``
+    a new list of arrays: all of them scaled by max_norm / ‖g‖ when the global
+    norm ‖g‖ = √(Σ over every array of Σ g²) exceeds max_norm, unchanged
+    otherwise; the input arrays stay as they were.
+
+The initialisers are random, so their check compares statistics on large
+layers (standard deviation within a few per cent, mean ≈ 0, the normal
+shape) plus the shape, reproducibility and the effect of the seed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._core import Exercise, Mistake, compare_values
+
+__all__ = ["sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "EXERCISES"]
+
+PREAMBLE = "import numpy as np\n"
+
+
+def _close(got, want, name, rtol, atol):
+    """compare_values, but a wrong answer full of NaN/inf can still match a named mistake."""
+    if isinstance(want, np.ndarray) and want.dtype.kind == "f" and not np.all(np.isfinite(want)):
+        try:
+            arr = np.asarray(got, dtype=float)
+        except Exception:
+            return f"{name} differs."
+        if arr.shape != want.shape or not np.allclose(arr, want, rtol=rtol, atol=atol,
+                                                      equal_nan=True):
+            return f"{name} differs."
+        return None
+    return compare_values(got, want, rtol=rtol, atol=atol, name=name)
+
+
+# --- sigmoid_derivative --------------------------------------------------------
+
+def _sigmoid_derivative(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))               # in (0, 1]: never overflows
+    # σ(z)(1 − σ(z)) = e^{−z}/(1 + e^{−z})², and the same with |z| (σ'(−z) = σ'(z))
+    return e / (1.0 + e) ** 2
+
+
+def _record_warnings(fn, case):
+    """Call fn with numpy warnings switched on; return (output, the warnings' messages)."""
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+        warnings.simplefilter("always")
+        value = fn(*case)
+    texts = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return value, texts
+
+
+def _compare_derivative(got, expected):
+    value, texts = got
+    ref, ref_texts = expected
+    problem = _close(value, ref, "your σ'(z)", rtol=1e-7, atol=1e-12)
+    if problem:
+        return problem
+    if texts and not ref_texts:
+        return (f"the values are right, but numpy warned '{texts[0]}' for large |z|: "
+                f"np.exp(-z) overflows when z is very negative; compute σ from np.exp(-np.abs(z)) "
+                f"(or split z ≥ 0 and z < 0) so nothing overflows")
+    if bool(texts) != bool(ref_texts):
+        return "the warnings differ."
+    return None
+
+
+def _derivative_cases(rng):
+    cases = [(np.array([0.0]),), (np.array([-2.0, -1.0, 0.0, 1.0, 2.0]),),
+             (np.array([-1000.0, -50.0, -5.0, 0.0, 5.0, 50.0, 1000.0]),),
+             (np.array([[0.5, -0.5, 3.0], [-3.0, 10.0, -10.0]]),)]
+    for shape in ((int(rng.integers(3, 9)),), (int(rng.integers(2, 5)), int(rng.integers(2, 5)))):
+        cases.append((rng.normal(scale=6.0, size=shape),))
+    return cases
+
+
+def _naive_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+sigmoid_derivative = Exercise(
+    "lesson05.sigmoid_derivative",
+    _sigmoid_derivative,
+    cases=_derivative_cases,
+    run=_record_warnings,
+    compare=_compare_derivative,
+    mistakes=[
+        Mistake("you returned σ(z) itself: the (1 − σ(z)) factor is missing; "
+                "σ'(z) = σ(z)(1 − σ(z))", _naive_sigmoid),
+        Mistake("you computed z(1 − z): the formula applies to σ(z), not z; "
+                "σ'(z) = σ(z)(1 − σ(z))", lambda z: z * (1 - z)),
+        Mistake("you returned 1 − σ(z): the σ(z) factor is missing",
+                lambda z: 1 - _naive_sigmoid(z)),
+        Mistake("you squared σ(z): it is σ(z)·(1 − σ(z)), not σ(z)²",
+                lambda z: _naive_sigmoid(z) ** 2),
+        Mistake("exploding for large |z|: np.exp(-z) overflows to inf when z is very negative "
+                "and inf/inf gives NaN; build it from np.exp(-np.abs(z)), which never overflows",
+                lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+        Mistake("the values are right, but 1/(1 + np.exp(-z)) overflows for very negative z "
+                "(a RuntimeWarning); build σ from np.exp(-np.abs(z)) so nothing overflows",
+                lambda z: _naive_sigmoid(z) * (1 - _naive_sigmoid(z))),
+    ],
+    hints=[
+        "First σ(z) = 1/(1 + e^(−z)), then σ'(z) = σ(z)·(1 − σ(z)); it is largest, 1/4, at z = 0.",
+        "`np.exp(-z)` overflows for z = −1000. With `e = np.exp(-np.abs(z))` (always ≤ 1), "
+        "σ'(z) = e / (1 + e)² for every z, since σ' is symmetric.",
+    ],
+)
+
+
+# --- xavier_init and he_init ------------------------------------------------------
+
+def _xavier_init(fan_in, fan_out, seed):
+    rng = np.random.default_rng(seed)
+    std = np.sqrt(2.0 / (fan_in + fan_out))        # the variance is 2/(fan_in + fan_out)
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+
+
+def _he_init(fan_in, fan_out, seed):
+    rng = np.random.default_rng(seed)
+    std = np.sqrt(2.0 / fan_in)                    # the variance is 2/fan_in (for ReLU)
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+
+
+_HEAD = 64          # entries compared for "same seed, same weights"
+_STATS_MIN = 1000   # fewer weights than this: no statistics, only shape and seed
+_STD_RTOL = 0.04    # sample standard deviations of two draws agree within 4 %
+_KURT_TOL = 0.35    # normal 3.0, uniform 1.8
+
+
+def _head(W):
+    return W.ravel()[:_HEAD].copy() if isinstance(W, np.ndarray) else W
+
+
+def _init_run(fn, case):
+    """Weights for the seed (whole), again for the seed, and for seed + 1 (first entries)."""
+    fan_in, fan_out, seed = case
+    first = fn(fan_in, fan_out, seed)
+    again = fn(fan_in, fan_out, seed)
+    other = fn(fan_in, fan_out, seed + 1)
+    return first, _head(again), _head(other)
+
+
+def _init_stats(W):
+    x = np.asarray(W, dtype=float).ravel()
+    mean, std = float(np.mean(x)), float(np.std(x))
+    kurt = float(np.mean(((x - mean) / std) ** 4)) if std > 0 else 0.0
+    return mean, std, kurt
+
+
+def _compare_init(got, expected):
+    W, again, other = got
+    R, r_again, r_other = expected
+    if W is None:
+        return "your function returned None: did you forget a `return`?"
+    if not isinstance(W, np.ndarray) or W.dtype.kind not in "biuf":
+        return f"W should be a NumPy array of shape {R.shape}, but got a {type(W).__name__}."
+    if W.shape != R.shape:
+        msg = f"W should have shape (fan_in, fan_out) = {R.shape}, but got {W.shape}"
+        if W.shape == R.shape[::-1]:
+            msg += ": the shape is transposed, (fan_out, fan_in)"
+        return msg + "."
+    if W.dtype.kind != "f":
+        return f"W has integer dtype {W.dtype}: draw real numbers (rng.normal)."
+    if not np.all(np.isfinite(W)):
+        return "W contains NaN or inf values."
+    if R.size >= _STATS_MIN:
+        mean, std, kurt = _init_stats(W)
+        r_mean, r_std, r_kurt = _init_stats(R)
+        if abs(mean - r_mean) > 0.05 * r_std:
+            return (f"W is not centred on 0: its mean is {mean:.3g}, {abs(mean) / std:.2g} "
+                    f"standard deviations away; draw from a normal with mean 0.")
+        if r_std == 0 or abs(std / r_std - 1) > _STD_RTOL:
+            ratio = std / r_std if r_std else float("inf")
+            return (f"the spread of W is wrong: its standard deviation is {ratio:.3g} times the "
+                    f"right one.")
+        if abs(kurt - r_kurt) > _KURT_TOL:
+            return (f"W does not look normal (its kurtosis is {kurt:.2f}; a normal has 3 and a "
+                    f"uniform 1.8): draw with rng.normal.")
+    same = isinstance(again, np.ndarray) and np.array_equal(again, _head(W))
+    r_same = isinstance(r_again, np.ndarray) and np.array_equal(r_again, _head(R))
+    if same != r_same:
+        return ("not reproducible: the same seed gave different weights; draw from "
+                "np.random.default_rng(seed).") if r_same else "a different answer."
+    moved = not (isinstance(other, np.ndarray) and np.array_equal(other, _head(W)))
+    r_moved = not (isinstance(r_other, np.ndarray) and np.array_equal(r_other, _head(R)))
+    if moved != r_moved:
+        return ("the seed is ignored: seed and seed + 1 gave the same weights; use "
+                "np.random.default_rng(seed).") if r_moved else "a different answer."
+    return None
+
+
+def _init_cases(rng):
+    cases = [(3, 2, 0), (500, 200, 1), (150, 400, 2)]
+    for _ in range(2):
+        fan_in, fan_out = (int(v) for v in rng.choice(np.arange(200, 451), size=2, replace=False))
+        cases.append((fan_in, fan_out, int(rng.integers(0, 2**31))))
+    return cases
+
+
+def _normal(std_of):
+    def init(fan_in, fan_out, seed):
+        return np.random.default_rng(seed).normal(0.0, std_of(fan_in, fan_out),
+                                                  size=(fan_in, fan_out))
+    return init
+
+
+def _transposed(std_of):
+    def init(fan_in, fan_out, seed):
+        return np.random.default_rng(seed).normal(0.0, std_of(fan_in, fan_out),
+                                                  size=(fan_out, fan_in))
+    return init
+
+
+def _uniform(bound_of):
+    def init(fan_in, fan_out, seed):
+        a = bound_of(fan_in, fan_out)
+        return np.random.default_rng(seed).uniform(-a, a, size=(fan_in, fan_out))
+    return init
+
+
+_XAVIER_STD = lambda fi, fo: np.sqrt(2.0 / (fi + fo))  # noqa: E731
+_HE_STD = lambda fi, fo: np.sqrt(2.0 / fi)  # noqa: E731
+
+xavier_init = Exercise(
+    "lesson05.xavier_init",
+    _xavier_init,
+    cases=_init_cases,
+    run=_init_run,
+    compare=_compare_init,
+    mistakes=[
+        Mistake("a wrong fan: you used 2/fan_in (that is He's variance); Xavier averages the "
+                "two fans, Var = 2/(fan_in + fan_out)", _normal(lambda fi, fo: np.sqrt(2.0 / fi))),
+        Mistake("a wrong fan: you used 2/fan_out; Xavier averages the two fans, "
+                "Var = 2/(fan_in + fan_out)", _normal(lambda fi, fo: np.sqrt(2.0 / fo))),
+        Mistake("you used the variance as the standard deviation: rng.normal takes the std, "
+                "√(2/(fan_in + fan_out))", _normal(lambda fi, fo: 2.0 / (fi + fo))),
+        Mistake("the shape is transposed: W should be (fan_in, fan_out)", _transposed(_XAVIER_STD)),
+        Mistake("uniform with the wrong bound: U(−a, a) has variance a²/3, so a = √(2/(fan_in + "
+                "fan_out)) gives too small a spread; this exercise asks for the normal "
+                "N(0, 2/(fan_in + fan_out))", _uniform(_XAVIER_STD)),
+        Mistake("that is the uniform form of Xavier, U(±√(6/(fan_in + fan_out))): the right "
+                "variance, but this exercise asks for the normal N(0, 2/(fan_in + fan_out))",
+                _uniform(lambda fi, fo: np.sqrt(6.0 / (fi + fo)))),
+        Mistake("unit standard deviation (the naive init): scale the draws by "
+                "√(2/(fan_in + fan_out))", _normal(lambda fi, fo: 1.0)),
+    ],
+    hints=[
+        "Xavier/Glorot keeps the variance of the signal the same forwards and backwards: "
+        "Var(W) = 2/(fan_in + fan_out).",
+        "`rng = np.random.default_rng(seed)`, then `rng.normal(0.0, std, size=(fan_in, fan_out))`; "
+        "`rng.normal` takes the standard deviation, √Var.",
+    ],
+)
+
+he_init = Exercise(
+    "lesson05.he_init",
+    _he_init,
+    cases=_init_cases,
+    run=_init_run,
+    compare=_compare_init,
+    mistakes=[
+        Mistake("a wrong fan: you used fan_out; He's variance is 2/fan_in",
+                _normal(lambda fi, fo: np.sqrt(2.0 / fo))),
+        Mistake("that is Xavier's formula, 2/(fan_in + fan_out); He's variance is 2/fan_in "
+                "(ReLU zeroes half the signal, so it needs twice 1/fan_in)", _normal(_XAVIER_STD)),
+        Mistake("you used the variance as the standard deviation: rng.normal takes the std, "
+                "√(2/fan_in)", _normal(lambda fi, fo: 2.0 / fi)),
+        Mistake("the shape is transposed: W should be (fan_in, fan_out)", _transposed(_HE_STD)),
+        Mistake("the 2 is missing: 1/fan_in is LeCun's variance; He's is 2/fan_in",
+                _normal(lambda fi, fo: np.sqrt(1.0 / fi))),
+        Mistake("unit standard deviation (the naive init): scale the draws by √(2/fan_in)",
+                _normal(lambda fi, fo: 1.0)),
+    ],
+    hints=[
+        "ReLU zeroes about half of its inputs, so He doubles LeCun's 1/fan_in: Var(W) = 2/fan_in.",
+        "`np.random.default_rng(seed).normal(0.0, np.sqrt(2 / fan_in), size=(fan_in, fan_out))`.",
+    ],
+)
+
+
+# --- clip_by_norm ---------------------------------------------------------------
+
+def _clip_by_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads))   # one norm over every array
+    if total > max_norm:
+        return [g * (max_norm / total) for g in grads]
+    return [g.copy() for g in grads]
+
+
+def _clip_run(fn, case):
+    """Call fn on fresh copies of the arrays; return its output and the list it was given."""
+    grads, max_norm = case
+    given = [np.array(g, dtype=float) for g in grads]
+    return fn(given, max_norm), given
+
+
+def _compare_clip(got, expected):
+    out, given = got
+    ref, untouched = expected
+    changed = not isinstance(given, (list, tuple)) or len(given) != len(untouched) or not all(
+        isinstance(g, np.ndarray) and g.shape == u.shape
+        and np.allclose(g, u, rtol=1e-12, atol=0.0, equal_nan=True)
+        for g, u in zip(given, untouched))
+    if changed:
+        return ("you modified the inputs in place: the caller's gradients changed; "
+                "return new arrays (g * scale), do not write g *= scale")
+    if out is None:
+        return "your function returned None: did you forget a `return`?"
+    if isinstance(out, np.ndarray):
+        return (f"the result should be a list of {len(ref)} array(s), one per input array, "
+                f"but got one array of shape {out.shape}.")
+    if not isinstance(out, (list, tuple)):
+        return (f"the result should be a list of {len(ref)} array(s), but got a "
+                f"{type(out).__name__}.")
+    if len(out) != len(ref):
+        return (f"the result should hold {len(ref)} array(s), one per input array, but holds "
+                f"{len(out)}.")
+    for i, (g, r) in enumerate(zip(out, ref)):
+        problem = _close(g, r, f"array {i} of your result", rtol=1e-5, atol=1e-9)
+        if problem:
+            return problem
+    return None
+
+
+def _clip_cases(rng):
+    cases = [([np.array([3.0, 4.0])], 1.0),                           # ‖g‖ = 5 → [0.6, 0.8]
+             ([np.array([3.0, 4.0]), np.array([[12.0]])], 6.5),       # ‖g‖ = 13 → halved
+             ([np.array([0.3, 0.4]), np.array([0.0, -1.2])], 2.0),   # ‖g‖ = 1.3: unchanged
+             ([np.array([[1.0, -2.0], [2.0, 0.5]]), np.array([-4.0])], 3.0)]
+    for scale in (5.0, 0.1):
+        grads = [rng.normal(scale=scale, size=(int(rng.integers(2, 5)), int(rng.integers(2, 5)))),
+                 rng.normal(scale=scale, size=int(rng.integers(2, 6))),
+                 rng.normal(scale=scale, size=(int(rng.integers(1, 4)),))]
+        cases.append((grads, float(rng.uniform(1.0, 3.0))))
+    return cases
+
+
+def _clip_variant(kind):
+    def variant(grads, max_norm):
+        total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+        if kind == "elementwise":
+            return [np.clip(g, -max_norm, max_norm) for g in grads]
+        if kind == "each":
+            return [g * (max_norm / np.linalg.norm(g)) if np.linalg.norm(g) > max_norm else g.copy()
+                    for g in grads]
+        if kind == "always":
+            return [g * (max_norm / total) for g in grads]
+        if kind == "in_place":
+            if total > max_norm:
+                for g in grads:
+                    g *= max_norm / total
+            return grads
+        if kind == "inverted":
+            return [g * (total / max_norm) if total > max_norm else g.copy() for g in grads]
+        raise ValueError(kind)
+    return variant
+
+
+clip_by_norm = Exercise(
+    "lesson05.clip_by_norm",
+    _clip_by_norm,
+    cases=_clip_cases,
+    run=_clip_run,
+    compare=_compare_clip,
+    rtol=1e-5,
+    mistakes=[
+        Mistake("you clipped per element (np.clip) instead of by norm: that changes the "
+                "gradient's direction; scale every array by max_norm / ‖g‖",
+                _clip_variant("elementwise")),
+        Mistake("you clipped each array by its own norm: the norm is global, "
+                "‖g‖ = √(Σ over all arrays of Σ g²), and one factor scales them all",
+                _clip_variant("each")),
+        Mistake("you always rescale to max_norm: clip only when the global norm exceeds "
+                "max_norm, otherwise return the gradients unchanged", _clip_variant("always")),
+        Mistake("you modified the inputs in place: return new arrays (g * scale)",
+                _clip_variant("in_place")),
+        Mistake("the factor is upside down: scale by max_norm / ‖g‖ (≤ 1), not ‖g‖ / max_norm",
+                _clip_variant("inverted")),
+    ],
+    hints=[
+        "One global norm over all the arrays: "
+        "`total = np.sqrt(sum(np.sum(g ** 2) for g in grads))`.",
+        "If `total > max_norm`, multiply every array by the same `max_norm / total`; otherwise "
+        "return them as they are. Build new arrays (`g * scale`), do not modify `grads`.",
+    ],
+)
+
+EXERCISES = (sigmoid_derivative, xavier_init, he_init, clip_by_norm)
