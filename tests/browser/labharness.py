@@ -1,0 +1,647 @@
+"""A throw-away JupyterLab serving a copy of the course, driven by Debian's headless chromium.
+
+Shared by the browser tests (``tests/browser``) and the in-browser latency
+benchmark (``benchmarks/bench_browser.py``).
+
+* :class:`LabServer` starts ``gdcourse lab COPY --no-browser`` on 127.0.0.1, on
+  a free port, with a random token, and with every Jupyter directory that it
+  could write to (config, runtime, data, lab settings, lab workspaces,
+  IPython) in a temporary folder.  The kernelspec and the lab extensions (the
+  ipywidgets manager) still come from the environment's ``share/jupyter``,
+  which Jupyter always searches.  The news/announcements pop-up is disabled
+  through ``labconfig/page_config.json`` in the throw-away config.  ``stop()``
+  asks the server to shut down (kernels included), then terminates and, as a
+  last resort, kills what is left: every process of one server carries a
+  marker variable in its environment, so stray kernels are found by it.
+* :func:`launch_chromium` starts ``/usr/bin/chromium`` headless through
+  Playwright's sync API with a fresh user-data-dir.  Nothing downloads a
+  browser.
+* :class:`LabPage` opens a notebook, waits for the kernel, runs all cells
+  through the Run menu, and reads what the page shows: outputs, widgets,
+  sliders, the panel images.
+
+The server is started with ``--LabApp.expose_app_in_browser=True`` so the page
+has ``window.jupyterapp``: the notebook *model* (execution counts, output
+types, MIME types) is read from it, while everything a learner sees (widgets,
+texts, images) is read from the DOM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+__all__ = [
+    "CHROMIUM", "CHROMIUM_FLAGS", "BROKEN_WIDGET_TEXTS", "REPO", "course_source", "missing_browser",
+    "free_port", "LabServer", "Chromium", "launch_chromium", "LabPage", "Slider", "HarnessError",
+    "SELFTEST_ERROR", "SELFTEST_BROKEN_TEXT",
+    "selftest_notebook", "floor_notebook", "lesson_notebooks", "exercise_notebooks",
+]
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("GDCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+#: Texts that mean a widget did not render (ipywidgets' own placeholders and errors).
+BROKEN_WIDGET_TEXTS = ("Loading widget", "Error displaying widget", "model not found")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_MARKER = "GDCOURSE_BROWSER_RUN"
+
+
+class HarnessError(RuntimeError):
+    """The server or the browser could not be brought up; the message says why."""
+
+
+def course_source() -> Path:
+    """The course under test: the repository, or ``$GDCOURSE_BROWSER_COURSE`` (a folder with
+    lessons/ and exercises/) to try the suite on another copy."""
+    return Path(os.environ.get("GDCOURSE_BROWSER_COURSE") or REPO).resolve()
+
+
+def lesson_notebooks(root: Path | None = None) -> list[Path]:
+    return sorted(((root or course_source()) / "lessons").glob("[0-9][0-9]_*.ipynb"))
+
+
+def exercise_notebooks(root: Path | None = None) -> list[Path]:
+    return sorted(((root or course_source()) / "exercises").glob("*.ipynb"))
+
+
+def missing_browser() -> str | None:
+    """Why the browser suite cannot run here, or None when it can."""
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is missing (install Debian's chromium package: apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"the Python package playwright is missing ({exc}); pip install -e '.[test]'"
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _gdcourse_command() -> list[str]:
+    script = Path(sys.executable).with_name("gdcourse")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "gdcourse.cli"]
+
+
+# ============================================================================================
+# notebooks the harness writes itself
+# ============================================================================================
+
+def _notebook(cells: list[str]) -> dict:
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {},
+                   "outputs": [], "source": src} for i, src in enumerate(cells)],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+
+
+_SELFTEST_SETUP = '''\
+import io
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+def render(a):
+    fig = Figure(figsize=(4, 2.5), dpi=60)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [0, a, 2 * a], "o-")
+    ax.set_ylim(-12, 12)
+    ax.set_title(f"a = {a:.2f}")
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+'''
+
+_SELFTEST_LIVE = '''\
+a = widgets.FloatSlider(value=1.0, min=-5.0, max=5.0, step=0.25, description="a (live)",
+                        continuous_update=True)
+image = widgets.Image(value=render(a.value), format="png")
+a.observe(lambda change: setattr(image, "value", render(change["new"])), names="value")
+widgets.VBox([widgets.HBox([a]), image])
+'''
+
+_SELFTEST_FROZEN = '''\
+# a broken panel on purpose: its slider never redraws the picture
+b = widgets.FloatSlider(value=1.0, min=-5.0, max=5.0, step=0.25, description="b (frozen)")
+frozen = widgets.Image(value=render(b.value), format="png")
+widgets.VBox([widgets.HBox([b]), frozen])
+'''
+
+
+SELFTEST_ERROR = "harness self-test: this error must be reported"
+SELFTEST_BROKEN_TEXT = "Loading widget (printed on purpose by the harness self-test)"
+
+
+def selftest_notebook(*, faults: bool = True) -> dict:
+    """A notebook with one live panel (FloatSlider → Agg PNG in an ipywidgets.Image) and,
+    with ``faults``, what the harness must catch: a panel whose slider never redraws its
+    picture, a "Loading widget" text and an error in the last cell."""
+    cells = [_SELFTEST_SETUP, _SELFTEST_LIVE]
+    if faults:
+        cells += [_SELFTEST_FROZEN, f"print({SELFTEST_BROKEN_TEXT!r})",
+                  f"raise ValueError({SELFTEST_ERROR!r})"]
+    return _notebook(cells)
+
+
+def floor_notebook() -> dict:
+    """The messaging floor: an IntSlider whose observer only updates a Label."""
+    return _notebook(['''\
+import ipywidgets as widgets
+n = widgets.IntSlider(value=50, min=0, max=100, description="n (floor)", continuous_update=True)
+label = widgets.Label(value="n = 50")
+n.observe(lambda change: setattr(label, "value", f"n = {change['new']}"), names="value")
+widgets.VBox([n, label])
+'''])
+
+
+# ============================================================================================
+# the server
+# ============================================================================================
+
+class LabServer:
+    """``gdcourse lab`` on a copy of the course in ``workdir``; see the module docstring.
+
+    ``extra`` maps a path relative to the course copy (``"harness/selftest.ipynb"``)
+    to a notebook dict to write there before the server starts.
+    """
+
+    def __init__(self, workdir, *, source: Path | None = None, extra: dict | None = None):
+        self.workdir = Path(workdir)
+        self.source = Path(source) if source is not None else course_source()
+        self.extra = dict(extra or {})
+        self.course = self.workdir / "course"
+        self.log_path = self.workdir / "jupyterlab.log"
+        self.port = None
+        self.token = secrets.token_hex(24)
+        self.run_id = uuid.uuid4().hex
+        self.proc = None
+        self._log = None
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def _copy_course(self):
+        from gdcourse.course import copy_course
+
+        copy_course(self.course, source=self.source, overwrite=True)
+        for rel, nb in self.extra.items():
+            target = self.course / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+    def _environment(self) -> dict:
+        dirs = {name: self.workdir / sub for name, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "lab-settings"),
+            ("JUPYTERLAB_WORKSPACES_DIR", "lab-workspaces"), ("IPYTHONDIR", "ipython")]}
+        for path in dirs.values():
+            path.mkdir(parents=True, exist_ok=True)
+        labconfig = dirs["JUPYTER_CONFIG_DIR"] / "labconfig"
+        labconfig.mkdir(exist_ok=True)
+        (labconfig / "page_config.json").write_text(json.dumps(
+            {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("JUPYTER", "IPYTHON")) and k not in ("GDCOURSE_HEADLESS", "MPLBACKEND")}
+        env.update({k: str(v) for k, v in dirs.items()})
+        env["JUPYTER_PLATFORM_DIRS"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        env[_MARKER] = self.run_id
+        return env
+
+    def start(self, timeout: float = 120.0) -> "LabServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._copy_course()
+        self.port = free_port()
+        cmd = _gdcourse_command() + [
+            "lab", str(self.course), "--no-browser", "--port", str(self.port),
+            "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", "--LabApp.expose_app_in_browser=True",
+        ]
+        self._log = open(self.log_path, "w", encoding="utf-8")
+        self.proc = subprocess.Popen(cmd, env=self._environment(), cwd=self.workdir,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise HarnessError(f"JupyterLab exited with code {self.proc.returncode} before it "
+                                   f"answered; its log ({self.log_path}):\n{self.log_tail()}")
+            try:
+                self.api("GET", "api/status", timeout=2)
+                # the lab page itself (extensions, page config) must be served too
+                with urllib.request.urlopen(self.url("lab"), timeout=10) as resp:
+                    if resp.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise HarnessError(f"JupyterLab did not answer on port {self.port} within "
+                                   f"{timeout:.0f} s; its log:\n{self.log_tail()}")
+            time.sleep(0.25)  # polling a socket: there is no event to wait for
+
+    # --- use -------------------------------------------------------------------------------
+
+    def url(self, path: str = "lab", **query) -> str:
+        query = {"token": self.token, **query}
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?{urllib.parse.urlencode(query)}"
+
+    def api(self, method: str, path: str, body=None, timeout: float = 10.0):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/{path}", data=data, method=method,
+                                     headers={"Authorization": f"token {self.token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def shutdown_kernels(self):
+        """Stop every kernel (between notebooks: the machine has two cores)."""
+        for kernel in self.api("GET", "api/kernels") or []:
+            try:
+                self.api("DELETE", f"api/kernels/{kernel['id']}", timeout=30)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    # --- tear-down -------------------------------------------------------------------------
+
+    def _marked_pids(self) -> list[int]:
+        """Processes started by this server (it and its kernels), found by the marker."""
+        needle = f"{_MARKER}={self.run_id}".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if needle in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+        return pids
+
+    def stop(self):
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            try:
+                self.api("POST", "api/shutdown", timeout=10)
+            except (urllib.error.URLError, OSError):
+                pass
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self._signal_group(proc, signal.SIGKILL)
+                    proc.wait(timeout=15)
+        if proc is not None:
+            self._reap_strays()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    @staticmethod
+    def _signal_group(proc, sig):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _reap_strays(self):
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            pids = self._marked_pids() if sys.platform.startswith("linux") else []
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
+                                                      not _is_zombie(p) for p in pids):
+                time.sleep(0.1)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+# ============================================================================================
+# the browser
+# ============================================================================================
+
+class Chromium:
+    """Playwright + a persistent chromium context in a fresh user-data-dir."""
+
+    def __init__(self, workdir, *, viewport=(1400, 1000)):
+        self.profile = Path(workdir) / "chromium-profile"
+        self.viewport = viewport
+        self._pw = None
+        self.context = None
+
+    def start(self) -> "Chromium":
+        from playwright.sync_api import sync_playwright
+
+        shutil.rmtree(self.profile, ignore_errors=True)
+        self.profile.mkdir(parents=True)
+        self._pw = sync_playwright().start()
+        try:
+            self.context = self._pw.chromium.launch_persistent_context(
+                str(self.profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+                viewport={"width": self.viewport[0], "height": self.viewport[1]})
+        except Exception:
+            self._pw.stop()
+            self._pw = None
+            raise
+        return self
+
+    def new_page(self):
+        return self.context.new_page()
+
+    def stop(self):
+        if self.context is not None:
+            self.context.close()
+            self.context = None
+        if self._pw is not None:
+            self._pw.stop()
+            self._pw = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def launch_chromium(workdir, **kwargs) -> Chromium:
+    return Chromium(workdir, **kwargs).start()
+
+
+# ============================================================================================
+# one notebook in one page
+# ============================================================================================
+
+# JS run in the page: the state of the current notebook's cells from the model.
+_CELLS_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.content.widgets) return null;
+  return panel.content.widgets.map((cell, index) => {
+    const m = cell.model;
+    const out = {index, type: m.type, source: m.sharedModel.getSource(), count: null,
+                 state: null, outputs: []};
+    if (m.type === 'code') {
+      out.count = m.executionCount;
+      out.state = m.executionState === undefined ? null : m.executionState;
+      for (let i = 0; i < m.outputs.length; i++) {
+        const o = m.outputs.get(i).toJSON();
+        const text = o.output_type === 'error' ? (o.traceback || []).join('\\n')
+                   : o.output_type === 'stream' ? [].concat(o.text).join('') : '';
+        out.outputs.push({type: o.output_type, name: o.name || null,
+                          mimes: Object.keys(o.data || {}), text});
+      }
+    }
+    return out;
+  });
+}"""
+
+_WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"
+
+
+class LabPage:
+    """One Playwright page showing one notebook of a :class:`LabServer`."""
+
+    def __init__(self, server: LabServer, page, *, default_timeout: float = 60_000):
+        self.server = server
+        self.page = page
+        self.page.set_default_timeout(default_timeout)
+        self.path = None
+
+    # --- opening and running ---------------------------------------------------------------
+
+    def open(self, path: str, *, kernel_timeout: float = 90_000):
+        """Open the notebook at ``path`` (relative to the course copy) and wait for "| Idle"."""
+        from playwright.sync_api import expect
+
+        self.path = path
+        self.page.goto(self.server.url(f"lab/tree/{path}", reset=""))
+        name = Path(path).name
+        self.page.wait_for_function(
+            """(name) => { const app = window.jupyterapp; const w = app && app.shell.currentWidget;
+                return !!(w && w.context && w.context.path.endsWith(name) && w.content &&
+                          w.content.widgets.length > 0); }""", arg=name)
+        # The toolbar says idle before the session is ready; the status bar does not.
+        expect(self.page.locator("#jp-main-statusbar")).to_contain_text(
+            re.compile(r"\|\s*Idle"), timeout=kernel_timeout)
+
+    def run_all(self):
+        """Run ▸ Run All Cells through the menu, as a learner does."""
+        self.page.locator('.lm-MenuBar-itemLabel:text-is("Run")').click()
+        self.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+
+    def wait_until_executed(self, timeout: float = 240_000):
+        """Wait until Run All is over and the kernel is idle.
+
+        Over means: no code cell is running or queued, and either every
+        non-empty code cell has an execution count or an error output stopped
+        the run (the kernel then skips the cells after it; they keep no count,
+        and :meth:`unexecuted_cells` lists them).
+        """
+        from playwright.sync_api import expect
+
+        self.page.wait_for_function(
+            """() => { const cells = window.jupyterapp.shell.currentWidget.content.widgets
+                         .filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim() !== '');
+                const busy = c => c.model.executionState === 'running' ||
+                  /\\[\\*\\]/.test((c.node.querySelector('.jp-InputPrompt') || {}).textContent || '');
+                if (cells.some(busy)) return false;
+                if (cells.every(c => c.model.executionCount !== null)) return true;
+                const errored = c => { const o = c.model.outputs;
+                  for (let i = 0; i < o.length; i++) if (o.get(i).type === 'error') return true;
+                  return false; };
+                return cells.some(c => c.model.executionCount !== null && errored(c));
+            }""", timeout=timeout)
+        expect(self.page.locator("#jp-main-statusbar")).to_contain_text(re.compile(r"\|\s*Idle"))
+
+    def cells(self) -> list[dict]:
+        return self.page.evaluate(_CELLS_JS) or []
+
+    def unexecuted_cells(self) -> list[int]:
+        return [c["index"] for c in self.cells()
+                if c["type"] == "code" and c["source"].strip() and c["count"] is None]
+
+    # --- what the page shows ---------------------------------------------------------------
+
+    def notebook(self):
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
+
+    def notebook_text(self) -> str:
+        """All text of the notebook, including cells scrolled out of view."""
+        return self.notebook().evaluate("(el) => el.textContent")
+
+    def error_outputs(self) -> list[str]:
+        """Tracebacks and error outputs: from the model (error outputs, stderr with a traceback)
+        and from the DOM (rendered stderr showing "Traceback")."""
+        found = []
+        for cell in self.cells():
+            for out in cell["outputs"]:
+                if out["type"] == "error":
+                    found.append(f"cell {cell['index'] + 1}: error output: {_first_lines(out['text'])}")
+                elif out["type"] == "stream" and out["name"] == "stderr" and "Traceback" in out["text"]:
+                    found.append(f"cell {cell['index'] + 1}: stderr: {_first_lines(out['text'])}")
+        shown = self.notebook().locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        for i in range(shown.count()):
+            text = shown.nth(i).text_content() or ""
+            if "Traceback" in text:
+                found.append(f"stderr output #{i} shows: {_first_lines(text)}")
+        return found
+
+    def broken_widget_texts(self) -> list[str]:
+        text = self.notebook_text()
+        return [t for t in BROKEN_WIDGET_TEXTS if t.lower() in text.lower()]
+
+    def widget_outputs_expected(self) -> int:
+        """How many outputs in the model carry a widget view (what should render as widgets)."""
+        return sum(WIDGET_MIME in out["mimes"] for c in self.cells() for out in c["outputs"])
+
+    def widget_outputs(self):
+        """Outputs rendered as live widgets (not nested in another widget)."""
+        return self.notebook().locator(_WIDGET_OUTPUT)
+
+    def panels(self):
+        """Rendered widget outputs holding a picture (an ``ipywidgets.Image``) and a slider."""
+        return self.widget_outputs().filter(has=self.page.locator("img")).filter(
+            has=self.page.locator(".widget-slider .noUi-handle"))
+
+    def shown_mime_types(self) -> list[str]:
+        """What each top-level output shows: a mime type, or "widget" for a live widget."""
+        return self.notebook().evaluate(
+            """(nb) => Array.from(nb.querySelectorAll('.jp-OutputArea-output'))
+                 .filter(o => !o.parentElement.closest('.jupyter-widgets'))
+                 .map(o => o.querySelector(':scope > .jupyter-widgets') ? 'widget'
+                           : (o.getAttribute('data-mime-type') || o.textContent.trim().slice(0, 60)))""")
+
+    def wait_for_widgets(self, expected: int, timeout: float = 30_000) -> bool:
+        """Wait until ``expected`` outputs show live widgets and none says "Loading widget";
+        False when that has not happened within ``timeout`` ms."""
+        return self.notebook().evaluate(
+            """(nb, [sel, n, timeout]) => new Promise((resolve, reject) => {
+                 // widget renderers are the outputs without a data-mime-type attribute
+                 const done = () => nb.querySelectorAll(sel).length >= n &&
+                   !Array.from(nb.querySelectorAll('.jp-OutputArea-output:not([data-mime-type])'))
+                      .some(o => /Loading widget/i.test(o.textContent));
+                 if (done()) return resolve(true);
+                 const obs = new MutationObserver(() => { if (done()) { obs.disconnect(); resolve(true); } });
+                 obs.observe(nb, {childList: true, subtree: true, characterData: true});
+                 setTimeout(() => { obs.disconnect(); resolve(done()); }, timeout);
+               })""", [_WIDGET_OUTPUT, expected, timeout])
+
+    def screenshot(self, path: Path, locator=None) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = locator if locator is not None else self.page
+        target.screenshot(path=str(path))
+        return path
+
+    def close(self):
+        self.page.close()
+
+
+class Slider:
+    """One ``.widget-slider`` inside a panel: its handle, readout and picture."""
+
+    def __init__(self, panel, index: int):
+        self.panel = panel
+        self.index = index
+        self.root = panel.locator(".widget-slider").nth(index)
+        self.handle = self.root.locator(".noUi-handle").first
+        self.readout = self.root.locator(".widget-readout").first
+        self.image = panel.locator("img").first
+
+    @property
+    def description(self) -> str:
+        label = self.root.locator(".widget-label").first
+        text = (label.text_content() or "").strip() if label.count() else ""
+        return text or f"slider {self.index}"
+
+    def readout_text(self) -> str:
+        return (self.readout.text_content() or "").strip()
+
+    def image_src(self) -> str:
+        return self.image.get_attribute("src") or ""
+
+    def press(self, key: str | None = None) -> str:
+        """Focus the handle and press an arrow key (away from the end it sits at); returns it."""
+        if key is None:
+            now = float(self.handle.get_attribute("aria-valuenow") or "nan")
+            top = float(self.handle.get_attribute("aria-valuemax") or "nan")
+            key = "ArrowLeft" if now >= top else "ArrowRight"
+        self.handle.focus()
+        self.handle.press(key)
+        return key
+
+    def type_value(self, text: str):
+        """Click the readout, select its text, type ``text`` and press Enter."""
+        self.readout.click()
+        self.readout.press("ControlOrMeta+a")
+        self.readout.press_sequentially(text)
+        self.readout.press("Enter")
+
+    def wait_image_change(self, old_src: str, timeout: float = 2_000) -> bool:
+        """True when the picture's src differs from ``old_src`` within ``timeout`` ms."""
+        return self.image.evaluate(
+            """(img, [old, timeout]) => new Promise((resolve) => {
+                 if (img.getAttribute('src') !== old) return resolve(true);
+                 const obs = new MutationObserver(() => {
+                   if (img.getAttribute('src') !== old) { obs.disconnect(); resolve(true); } });
+                 obs.observe(img, {attributes: true, attributeFilter: ['src']});
+                 setTimeout(() => { obs.disconnect(); resolve(img.getAttribute('src') !== old); }, timeout);
+               })""", [old_src, timeout])
+
+
+def _first_lines(text: str, n: int = 3) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text or "")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return " | ".join(lines[-n:]) if lines else "(empty)"

@@ -1,0 +1,257 @@
+"""The course as a learner meets it: a real JupyterLab in headless chromium.
+
+For every lesson notebook: open it, wait for "| Idle" in the status bar, Run ▸
+Run All, wait until every cell has run, then check what the page shows:
+
+* no error output and no traceback;
+* no "Loading widget", "Error displaying widget" or "model not found";
+* every widget output of the kernel renders as a live widget, and a lesson
+  that builds panels shows at least one slider;
+* every slider of every panel moves the picture: a key press on its handle,
+  and a value typed into its readout, each give the panel's ``<img>`` a new
+  ``src`` within 2 s.
+
+The first untouched exercise notebook must answer each check with the
+one-line "not attempted" message, not a traceback.  A self-test notebook with a
+working panel and planted faults proves that the checks can fail.
+
+Screenshots (each lesson's first panel before and after a move, and the page
+at any failure) go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import labharness
+from labharness import LabPage, Slider
+
+pytestmark = pytest.mark.browser
+
+LESSONS = labharness.lesson_notebooks()
+EXERCISES = labharness.exercise_notebooks()
+MOVE_TIMEOUT_MS = 2_000
+_PANEL_CALL = re.compile(r"\b\w+_panel\s*\(")
+_CHECK_CALL = re.compile(r"\.check\s*\(")
+
+
+# ============================================================================================
+# helpers
+# ============================================================================================
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_.-]+", "_", text).strip("_")[:80]
+
+
+def _fail(lp: LabPage, artifacts: Path, label: str, what: str, message: str, locator=None):
+    """Fail with the notebook, what was seen and a screenshot of the page (or the panel)."""
+    path = artifacts / f"{_slug(label)}-FAILED-{_slug(what)}.png"
+    try:
+        lp.screenshot(path, locator)
+        where = f"screenshot: {path}"
+    except Exception as exc:  # the page itself may be gone; the message still counts
+        where = f"(no screenshot: {exc})"
+    pytest.fail(f"{label}: {message}\n{where}", pytrace=False)
+
+
+def _makes_panels(notebook: Path) -> bool:
+    """Whether the notebook's code calls a ``*_panel(...)`` factory."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return any(cell.get("cell_type") == "code" and _PANEL_CALL.search("".join(cell.get("source", "")))
+               for cell in nb.get("cells", []))
+
+
+def open_and_run_all(lp: LabPage, path: str, label: str, artifacts: Path):
+    """Open ``path``, wait for the kernel, Run All, wait for every cell; fail clearly."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        lp.open(path)
+    except (PlaywrightError, AssertionError) as exc:
+        _fail(lp, artifacts, label, "open", f"the notebook did not open with an idle kernel: "
+                                            f"{str(exc).splitlines()[0]}")
+    lp.run_all()
+    try:
+        lp.wait_until_executed()
+    except (PlaywrightError, AssertionError) as exc:
+        _fail(lp, artifacts, label, "run-all",
+              f"Run All did not finish: code cells not run yet (1-based): "
+              f"{[i + 1 for i in lp.unexecuted_cells()]}; errors seen: {lp.error_outputs() or 'none'} "
+              f"({str(exc).splitlines()[0]})")
+    skipped = lp.unexecuted_cells()
+    if skipped:
+        _fail(lp, artifacts, label, "run-all-stopped",
+              f"Run All stopped at an error: code cells {[i + 1 for i in skipped]} (1-based) never ran "
+              f"(the kernel skips everything after an error unless that cell is tagged "
+              f"'raises-exception'); errors: {lp.error_outputs() or 'none'}")
+
+
+@dataclass
+class SliderReport:
+    panel: int
+    cell: int
+    slider: int
+    description: str
+    problems: list = field(default_factory=list)
+
+
+def check_panel_sliders(lp: LabPage, label: str, artifacts: Path, *, screenshots: bool = True):
+    """Move every slider of every panel by keyboard and by its readout; one report per slider."""
+    reports = []
+    panels = lp.panels()
+    for p in range(panels.count()):
+        panel = panels.nth(p)
+        cell = panel.evaluate("(o) => Array.from(o.closest('.jp-Notebook').querySelectorAll('.jp-Cell'))"
+                              ".indexOf(o.closest('.jp-Cell')) + 1")
+        sliders = panel.locator(".widget-slider")
+        for s in range(sliders.count()):
+            slider = Slider(panel, s)
+            rep = SliderReport(p, cell, s, slider.description)
+            reports.append(rep)
+            where = f"panel {p} (cell {cell}) slider {s} {rep.description!r}"
+            shot = artifacts / f"{_slug(label)}-panel{p}-slider{s}-FAILED.png"
+            slider.root.scroll_into_view_if_needed()
+            first = screenshots and p == 0 and s == 0
+            if first:
+                slider.image.evaluate("(img) => img.decode().catch(() => null)")
+                lp.screenshot(artifacts / f"{_slug(label)}-panel0-before.png", panel)
+
+            # 1. the keyboard on the handle
+            before_src, before_text = slider.image_src(), slider.readout_text()
+            key = slider.press()
+            moved = slider.wait_image_change(before_src, MOVE_TIMEOUT_MS)
+            moved_text = slider.readout_text()
+            if not moved:
+                lp.screenshot(shot, panel)
+                rep.problems.append(
+                    f"{where}: pressed {key} on the handle, readout {before_text!r} -> {moved_text!r}, "
+                    f"but the figure (img src) did not change within {MOVE_TIMEOUT_MS} ms; screenshot: {shot}")
+                continue
+            if first:
+                slider.image.evaluate("(img) => img.decode().catch(() => null)")
+                lp.screenshot(artifacts / f"{_slug(label)}-panel0-after.png", panel)
+
+            # 2. a value typed into the readout: the value it had before the key press
+            if moved_text == before_text:
+                rep.problems.append(f"{where}: after {key} the readout still shows {moved_text!r}, "
+                                    "so typing the old value back would not move it")
+                continue
+            # d3-format shows negatives with U+2212; a learner types an ASCII minus
+            typed_text = before_text.replace("\u2212", "-")
+            typed_src = slider.image_src()
+            slider.type_value(typed_text)
+            typed = slider.wait_image_change(typed_src, MOVE_TIMEOUT_MS)
+            if not typed:
+                lp.screenshot(shot, panel)
+                rep.problems.append(
+                    f"{where}: typed {typed_text!r} + Enter into the readout (it showed {moved_text!r}, "
+                    f"now {slider.readout_text()!r}), but the figure (img src) did not change within "
+                    f"{MOVE_TIMEOUT_MS} ms (a SelectionSlider's readout looks editable but ipywidgets "
+                    f"never reads it back: use an IntSlider/FloatSlider/FloatLogSlider); screenshot: {shot}")
+    return reports
+
+
+def check_clean(lp: LabPage, label: str, artifacts: Path, *, expect_panels: bool):
+    """No errors, no broken widget text, every widget live; returns the number of panels."""
+    errors = lp.error_outputs()
+    if errors:
+        _fail(lp, artifacts, label, "error-output", "error output after Run All:\n  " + "\n  ".join(errors))
+    expected = lp.widget_outputs_expected()
+    if expect_panels and expected == 0:
+        _fail(lp, artifacts, label, "no-widgets",
+              "the notebook builds panels (*_panel(...)) but the kernel displayed no widget at all "
+              f"(GDCOURSE_HEADLESS set?); outputs shown: {lp.shown_mime_types()}")
+    if not lp.wait_for_widgets(expected):
+        _fail(lp, artifacts, label, "widgets",
+              f"the kernel displayed {expected} widget(s) but {lp.widget_outputs().count()} rendered as "
+              f"live widgets; outputs shown: {lp.shown_mime_types()}; broken-widget text: "
+              f"{lp.broken_widget_texts() or 'none'}")
+    broken = lp.broken_widget_texts()
+    if broken:
+        _fail(lp, artifacts, label, "broken-widget", f"the page shows {broken} (a widget did not render)")
+    n_panels = lp.panels().count()
+    handles = lp.notebook().locator(".widget-slider .noUi-handle").count()
+    if expect_panels and (n_panels == 0 or handles == 0):
+        _fail(lp, artifacts, label, "no-sliders",
+              f"the notebook builds panels but {n_panels} panel(s) with a picture and "
+              f"{handles} slider handle(s) rendered; outputs shown: {lp.shown_mime_types()}")
+    return n_panels
+
+
+# ============================================================================================
+# tests
+# ============================================================================================
+
+def test_harness_selftest_catches_a_frozen_panel_an_error_and_broken_widget_text(lab_page, tmp_path):
+    """The checks can fail: a working panel passes, the planted faults are all reported."""
+    lp, label, artifacts = lab_page, "harness-selftest", tmp_path
+    open_and_run_all(lp, "harness/selftest.ipynb", label, artifacts)
+
+    errors = lp.error_outputs()
+    assert len(errors) >= 1 and all(labharness.SELFTEST_ERROR in e for e in errors), errors
+    assert lp.wait_for_widgets(2), lp.shown_mime_types()
+    assert lp.broken_widget_texts() == ["Loading widget"]
+    assert lp.panels().count() == 2
+
+    reports = check_panel_sliders(lp, label, artifacts, screenshots=False)
+    assert [(r.panel, r.description) for r in reports] == [(0, "a (live)"), (1, "b (frozen)")]
+    live, frozen = reports
+    assert live.problems == [], live.problems
+    assert len(frozen.problems) == 1 and "did not change within" in frozen.problems[0], frozen.problems
+    assert "b (frozen)" in frozen.problems[0] and "panel 1" in frozen.problems[0]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_and_every_slider_moves_its_figure(lesson, lab_page, artifacts):
+    lp, label = lab_page, f"lesson {lesson.stem}"
+    open_and_run_all(lp, f"lessons/{lesson.name}", label, artifacts)
+    check_clean(lp, label, artifacts, expect_panels=_makes_panels(lesson))
+    reports = check_panel_sliders(lp, lesson.stem, artifacts)
+    problems = [p for r in reports for p in r.problems]
+    if problems:
+        pytest.fail(f"{label}: {len(problems)} of {len(reports)} slider checks failed:\n  "
+                    + "\n  ".join(problems), pytrace=False)
+    assert reports or not _makes_panels(lesson), f"{label}: no slider was checked"
+    # the check must also hold after the moves
+    assert lp.error_outputs() == [], f"{label}: errors after moving the sliders: {lp.error_outputs()}"
+
+
+def test_untouched_exercise_notebook_says_not_attempted(lab_page, artifacts):
+    if not EXERCISES:
+        message = "no exercise notebook in exercises/ (authors: gdcourse build-exercises)"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    notebook = EXERCISES[0]
+    lp, label = lab_page, f"exercise {notebook.stem}"
+    open_and_run_all(lp, f"exercises/{notebook.name}", label, artifacts)
+
+    cells_model = lp.cells()
+    checks = [c for c in cells_model if c["type"] == "code" and _CHECK_CALL.search(c["source"])]
+    if not checks:
+        _fail(lp, artifacts, label, "no-checks", "no check cell (`ex.<name>.check(...)`) in the notebook")
+    cells = lp.notebook().locator(".jp-Cell")
+    problems = []
+    for c in cells_model:
+        errors = [o for o in c["outputs"] if o["type"] == "error"]
+        if errors and c not in checks:
+            problems.append(f"cell {c['index'] + 1} (not a check cell) raised: {errors[0]['text'][:200]!r}")
+    for c in checks:
+        shown = (cells.nth(c["index"]).locator(".jp-OutputArea").first.text_content() or "").strip()
+        errors = [o for o in c["outputs"] if o["type"] == "error"]
+        if "not attempted" not in shown.lower():
+            problems.append(f"check cell {c['index'] + 1} shows {shown[:200]!r}, not 'not attempted'")
+        elif "Traceback" in shown or len(shown.splitlines()) != 1:
+            problems.append(f"check cell {c['index'] + 1} shows more than the one-line message: {shown[:300]!r}")
+        elif len(errors) != 1:
+            problems.append(f"check cell {c['index'] + 1} has {len(errors)} error outputs, expected 1")
+    if "Traceback" in lp.notebook_text():
+        problems.append("the page shows a 'Traceback' somewhere in the notebook")
+    if problems:
+        _fail(lp, artifacts, label, "checks", "\n  ".join(problems))
