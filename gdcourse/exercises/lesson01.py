@@ -196,6 +196,8 @@ def _grid_no_half(X, y, t0, t1):
 
 def _compare_grid(got, expected):
     from ._core import compare_values
+    if got is None:
+        return "your function returned None: did you forget a `return`?"
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return "cost_grid should return two values, (J, best)."
     msg = compare_values(got[0], expected[0], rtol=1e-7, atol=1e-9, name="J")

@@ -98,8 +98,15 @@ def _run_keep_input(fn, case):
     return fn(*case), case[1]
 
 
+# fixed, hand-checkable coefficients for the first cases of lesson 2's exercises
+_FIXED_A = np.array([1.0, -2.0, 0.5])
+_FIXED_B = np.array([0.5, 1.0, -1.0])
+_FIXED_THETA = np.array([0.3, -0.7, 1.1])
+
+
 def _numgrad_cases(rng):
-    cases = []
+    f = Fn(_F_EXPR, a=_FIXED_A, b=_FIXED_B)
+    cases = [(f, _FIXED_THETA.copy(), 1e-4), (f, -_FIXED_THETA, 1e-3)]
     for shape, h in (((3,), 1e-3), ((2, 3), 1e-3), ((4,), 1e-4), ((3,), None)):
         a, b = _test_function(rng, shape)
         f = Fn(_F_EXPR, a=a, b=b)
@@ -186,7 +193,10 @@ def _gradient_check(f, grad_fn, theta, h=1e-5):
 
 
 def _check_cases(rng):
-    cases = []
+    a = 5.0 * _FIXED_A
+    f = Fn(_F_EXPR, a=a, b=_FIXED_B)
+    cases = [(f, Fn(_G_WRONG_EXPR, output="array", a=a, b=_FIXED_B), _FIXED_THETA.copy(), 1e-5),
+             (f, Fn(_G_EXPR, output="array", a=a, b=_FIXED_B), _FIXED_THETA.copy())]
     for shape, expr, h in (((3,), _G_WRONG_EXPR, 1e-5), ((4,), _G_WRONG_EXPR, 1e-4),
                            ((3,), _G_EXPR, None)):
         a, b = _test_function(rng, shape)

@@ -160,6 +160,8 @@ def _gd_variant(kind):
 
 
 def _compare_gd(got, ref):
+    if got is None:
+        return "your function returned None: did you forget a `return`?"
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return "gradient_descent should return two values, (theta, costs)."
     theta, costs = got
