@@ -111,6 +111,9 @@ def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_ROOT, env.get("PYTHONPATH")) if p)
     client = NotebookClient(nb, timeout=int(cell_timeout), kernel_name=kernel_name,
                             allow_errors=True, interrupt_on_timeout=True, startup_timeout=60,
+                            # the kernel app's start-up warnings (e.g. "running over TCP") are
+                            # noise in a learner's terminal; errors still come through
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     failure = []
 
