@@ -136,3 +136,28 @@ def test_cli_refuses_bad_usage(tmp_path, capsys):
     (tmp_path / "empty" / "a.txt").write_text("x")
     assert grading.cli([str(tmp_path / "empty"), "--out", str(tmp_path / "g.csv")]) == 2
     assert "--lesson" in capsys.readouterr().err
+
+
+def test_progress_is_a_live_bar_on_a_terminal_and_sparse_lines_in_a_log():
+    import io
+
+    from gdcourse.grading import _Progress
+
+    log = io.StringIO()
+    bar = _Progress(25, log)
+    for _ in range(25):
+        bar.step()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and lines[0] == "grading: 2/25 answers"
+    assert lines[-1] == "grading: 25/25 answers" and len(lines) == 13
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    bar = _Progress(4, term)
+    for _ in range(4):
+        bar.step()
+    assert term.getvalue().count("\r") == 4 and term.getvalue().endswith("4/4 answers\n")
+    assert "[##############################]" in term.getvalue()
