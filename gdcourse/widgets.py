@@ -274,6 +274,29 @@ class Panel:
         self._readout_axes[name] = ax
         self.readouts[name] = ""
 
+    def _two_axes(self, *, right=0.98, wspace=0.3):
+        """The panels' usual layout: two axes side by side under a row of titles."""
+        self.figure.subplots_adjust(left=0.085, right=right, bottom=0.16, top=0.88, wspace=wspace)
+        return self.figure.subplots(1, 2)
+
+    def _path_artists(self, ax, title, *, markersize=2.5):
+        """Moving artists for a descent path on ``ax``: the path (dots), its start ■ and its end ✕."""
+        self._moving("path", ax.plot([0], [0], color=_plotting.PATH_COLOR, marker="o",
+                                     markersize=markersize, lw=1.0, zorder=4)[0])
+        self._moving("start", ax.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
+                                      markeredgecolor="black", zorder=5)[0])
+        self._moving("end", ax.plot([0], [0], "X", color=_plotting.PATH_COLOR, markersize=9,
+                                    markeredgecolor="black", zorder=5)[0])
+        self._readout("path", ax, title)
+
+    def _show_path(self, thetas, *, max_dots=150):
+        """Draw ``thetas`` (k + 1, 2) with the artists of :meth:`_path_artists`."""
+        path = self.artists["path"]
+        path.set_data(thetas[:, 0], thetas[:, 1])
+        path.set_markevery(max(1, len(thetas) // max_dots))  # a dot per step, up to max_dots
+        self.artists["start"].set_data([thetas[0, 0]], [thetas[0, 1]])
+        self.artists["end"].set_data([thetas[-1, 0]], [thetas[-1, 1]])
+
     def _say(self, name, text):
         """Set the readout ``name`` (from :meth:`_update`)."""
         self.readouts[name] = text
@@ -925,18 +948,9 @@ class DescentPanel(Panel):
         super().__init__(controls)
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
-        self.ax_path, self.ax_cost = left, right
+        left, right = self.ax_path, self.ax_cost = self._two_axes()
         _plotting.plot_contour(self.surface, ax=left)
-        self._moving("path", left.plot([0], [0], color=_plotting.PATH_COLOR, marker="o", markersize=2.5,
-                                       lw=1.0, zorder=4)[0])
-        self._moving("start", left.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
-                                        markeredgecolor="black", zorder=5)[0])
-        self._moving("end", left.plot([0], [0], "X", color=_plotting.PATH_COLOR, markersize=9,
-                                      markeredgecolor="black", zorder=5)[0])
-        self._readout("path", left, "gradient-descent path on the contour of J")
+        self._path_artists(left, "gradient-descent path on the contour of J")
         # y limits cover every start in the slider box (J is convex: its max is at a corner)
         c0, c1 = self.controls["start_theta0"], self.controls["start_theta1"]
         corners = np.array([[a, b] for a in (c0.min, c0.max) for b in (c1.min, c1.max)])
@@ -963,11 +977,7 @@ class DescentPanel(Panel):
                                                 int(num_iters))
         self.thetas, self.costs, self.diverged = thetas, costs, diverged
         k = len(costs) - 1
-        path = self.artists["path"]
-        path.set_data(thetas[:, 0], thetas[:, 1])
-        path.set_markevery(max(1, len(thetas) // 150))  # a dot per step, up to 150 dots
-        self.artists["start"].set_data([theta0[0]], [theta0[1]])
-        self.artists["end"].set_data([thetas[-1, 0]], [thetas[-1, 1]])
+        self._show_path(thetas)
         self._set_limits(self.ax_cost, xlim=(0, _nice_ceiling(num_iters)))
         self.artists["cost"].set_data(np.arange(k + 1), _clip_log(costs, self._ylim[0]))
         theta = thetas[-1]
@@ -1093,19 +1103,10 @@ class LocalMinimaPanel(Panel):
         super().__init__(controls)
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
-        self.ax_path, self.ax_cost = left, right
+        left, right = self.ax_path, self.ax_cost = self._two_axes()
         s = self.surface
         _plotting.plot_contour(s, ax=left)
-        self._moving("path", left.plot([0], [0], color=_plotting.PATH_COLOR, marker="o", markersize=2.5,
-                                       lw=1.0, zorder=4)[0])
-        self._moving("start", left.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
-                                        markeredgecolor="black", zorder=5)[0])
-        self._moving("end", left.plot([0], [0], "X", color=_plotting.PATH_COLOR, markersize=9,
-                                      markeredgecolor="black", zorder=5)[0])
-        self._readout("path", left, "gradient descent on a surface with two minima")
+        self._path_artists(left, "gradient descent on a surface with two minima")
         _, _, F = s.grid(60)
         lo, hi = float(F.min()), float(F.max())
         right.set_xlim(0, self.num_iters)
@@ -1129,9 +1130,7 @@ class LocalMinimaPanel(Panel):
         thetas, costs, diverged = _gd_loop(s._grad, s._value, theta0, self.lr, self.num_iters)
         self.thetas, self.costs = thetas, costs
         end = thetas[-1]
-        self.artists["path"].set_data(thetas[:, 0], thetas[:, 1])
-        self.artists["start"].set_data([theta0[0]], [theta0[1]])
-        self.artists["end"].set_data([end[0]], [end[1]])
+        self._show_path(thetas, max_dots=len(thetas))
         shown = np.where(np.isfinite(costs), costs, np.nan)
         self.artists["cost"].set_data(np.arange(len(costs)), shown)
         self.outcome = self._classify(end, diverged)
@@ -1909,18 +1908,9 @@ class OptimizerPanel(_SurfacePanel):
         return _optimizer_path(self.surfaces[surface], name, kwargs, _SURFACE_STEPS[surface])
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
-        self.ax_path, self.ax_cost = left, right
+        left, right = self.ax_path, self.ax_cost = self._two_axes()
         self._draw_surfaces(left, _SURFACE_STEPS)
-        self._moving("path", left.plot([0], [0], color=_plotting.PATH_COLOR, marker="o", markersize=2,
-                                       lw=1.0, zorder=4)[0])
-        self._moving("start", left.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
-                                        markeredgecolor="black", zorder=5)[0])
-        self._moving("end", left.plot([0], [0], "X", color=_plotting.PATH_COLOR, markersize=9,
-                                      markeredgecolor="black", zorder=5)[0])
-        self._readout("path", left, "optimiser path on the contour")
+        self._path_artists(left, "optimiser path on the contour", markersize=2)
         right.set_yscale("log")
         right.set_xlabel("step t")
         right.set_ylabel("f(θ_t)")
@@ -1945,10 +1935,7 @@ class OptimizerPanel(_SurfacePanel):
         for name in ("path", "end", "cost"):
             self.artists[name].set_color(color)
         self.artists["end"].set_markerfacecolor(color)
-        self.artists["path"].set_data(thetas[:, 0], thetas[:, 1])
-        self.artists["path"].set_markevery(max(1, len(thetas) // 100))
-        self.artists["start"].set_data([s.start[0]], [s.start[1]])
-        self.artists["end"].set_data([thetas[-1, 0]], [thetas[-1, 1]])
+        self._show_path(thetas, max_dots=100)
         self.artists["cost"].set_data(np.arange(len(losses)), _clip_log(losses, _LOSS_FLOOR))
         hyper = {"momentum": f"μ = β1 = {beta1:.2f}", "nesterov": f"μ = β1 = {beta1:.2f}",
                  "rmsprop": f"ρ = β2 = {beta2:.3f}", "adam": f"β1 = {beta1:.2f}, β2 = {beta2:.3f}",
