@@ -598,9 +598,7 @@ class FitPanel(Panel):
         super().__init__(controls)
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_data, self.ax_cost = left, right
         x, y = self.x, self.y
         pad = 0.15 * (np.ptp(x) or 1.0)
@@ -686,9 +684,7 @@ class CrossEntropyPanel(Panel):
         return ce, mse
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.92, bottom=0.16, top=0.88, wspace=0.35)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes(right=0.92, wspace=0.35)
         self.ax_data, self.ax_cost = left, right
         colors = np.where(self.y == 1, "#d62728", "#1f77b4")
         left.scatter(self.x, self.y, c=colors, zorder=3, s=22, alpha=0.8)
@@ -773,9 +769,7 @@ class TangentPanel(Panel):
         super().__init__({"theta1": _slider(f"θ₁ (θ₀ = θ₀* = {self.theta0:.3g})", lo, hi, start)})
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_slice, self.ax_cost = left, right
         s = self.surface
         c = self.controls["theta1"]
@@ -1018,9 +1012,7 @@ class LearningRatePanel(Panel):
                                         0.3 / self.lam, step, readout_format=".3g")})
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_curve, self.ax_norm = left, right
         r = 1.25 * abs(self.x_start)
         xs = np.linspace(-r, r, 200)
@@ -1579,9 +1571,7 @@ class SGDEscapePanel(Panel):
         return thetas, costs
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_path, self.ax_cost = left, right
         s = self.surface
         _plotting.plot_contour(s, ax=left)
@@ -1723,9 +1713,7 @@ class GradientNormsPanel(_KeyedBackgroundPanel):
             return str(err)
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_bars, self.ax_cost = left, right
         L = self.max_depth
         left.set_yscale("log")
@@ -1920,7 +1908,6 @@ class OptimizerPanel(_SurfacePanel):
 
     def _update(self, optimizer, lr, beta1, beta2, surface):
         self._show_surface(surface, self.ax_path, self.ax_cost)
-        s = self.surfaces[surface]
         _, unused = _optimizer_kwargs(optimizer, lr, beta1, beta2)
         for name in ("beta1", "beta2"):
             self.controls[name].disabled = name in unused
@@ -2006,9 +1993,7 @@ class BiasCorrectionPanel(Panel):
         return corrected, raw
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_step, self.ax_theta = left, right
         T = self.num_steps
         self._t = np.arange(1, T + 1)
@@ -2122,9 +2107,7 @@ class CompareOptimizersPanel(_SurfacePanel):
         return out
 
     def _build(self):
-        fig = self.figure
-        fig.subplots_adjust(left=0.085, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-        left, right = fig.subplots(1, 2)
+        left, right = self._two_axes()
         self.ax_path, self.ax_cost = left, right
         self._draw_surfaces(left, _SURFACE_STEPS)
         for name in self.names:
