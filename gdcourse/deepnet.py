@@ -69,6 +69,7 @@ from ._validation import (
     check_positive,
     describe,
 )
+from ._stopping import DIVERGENCE_FACTOR, divergence_limit
 
 __all__ = [
     "sigmoid",
@@ -833,7 +834,7 @@ class MLPHistory:
 def train_mlp(X, y, layer_sizes, *, lr: float, num_epochs: int = 100, activation: str = "relu",
               init: str = "he", scale: float = 1.0, batch_size: int | None = None,
               clip: float | None = None, loss: str = "mse", residual: bool = False,
-              normalize: bool = False, params=None, divergence_factor: float = 1e8,
+              normalize: bool = False, params=None, divergence_factor: float = DIVERGENCE_FACTOR,
               random_state=None) -> MLPHistory:
     r"""Train the MLP by (mini-batch) gradient descent and record per-layer gradient norms.
 
@@ -940,7 +941,7 @@ def _train(X, y, params, lr, num_epochs, activation, batch_size, clip, loss_name
                         f"the initial weights give a non-finite loss or gradient (J = {value}); "
                         "lower scale or choose init='he' or 'xavier'."
                     )
-                limit = divergence_factor * max(abs(value), 1.0)
+                limit = divergence_limit(value, divergence_factor)
             elif not (math.isfinite(value) and math.isfinite(total_sq)) or value > limit:
                 reason, last = "diverged", epoch
                 break

@@ -65,7 +65,6 @@ import os
 import struct
 import zlib
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 import ipywidgets as widgets
@@ -73,6 +72,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ._stopping import DIVERGENCE_FACTOR, divergence_limit
+from .batching import _minibatch_linear_run
+from .descent import _gd_loop, _quadratic_gd
+from .optim import adam, get_optimizer, run
 from ._validation import (as_rng, check_array, check_choice, check_int, check_positive, check_X_y,
                           describe)
 from . import plotting as _plotting
@@ -95,8 +98,6 @@ __all__ = [
     "compare_optimizers_panel",
 ]
 
-#: A run "diverged" once J exceeds this multiple of max(|J(θ0)|, 1): the rule of gdcourse.descent.
-DIVERGENCE_FACTOR = 1e8
 
 
 def headless() -> bool:
@@ -472,69 +473,6 @@ def _as_xy(data, name="data"):
     if not np.allclose(x, X[:, 1]):
         raise ValueError(f"{name}.x must be the feature column of {name}.X (X[:, 1]), but they differ.")
     return X, y, x
-
-
-def _quadratic_gd(hessian, theta_star, j_star, theta0, lr, num_iters,
-                  divergence_factor=DIVERGENCE_FACTOR):
-    """Gradient descent on J(θ) = ½(θ − θ*)ᵀH(θ − θ*) + J*, all steps at once.
-
-    For this J the update θ ← θ − αH(θ − θ*) gives, with H = V diag(λ) Vᵀ,
-
-        θ_k = θ* + V diag((1 − αλ)^k) Vᵀ (θ_0 − θ*),
-
-    the same numbers as the loop of :func:`gdcourse.descent.linear_regression_gd`
-    (up to rounding) in a fraction of the time.  The run stops early by the
-    same rule: J above ``divergence_factor``·max(|J_0|, 1), or still climbing
-    above J_0 on the last 10 steps.  Returns ``(thetas, costs, diverged)``.
-    """
-    lam, V = np.linalg.eigh(hessian)
-    d0 = V.T @ (theta0 - theta_star)
-    k = np.arange(num_iters + 1, dtype=float)[:, None]
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        # (k+1, 2) in the eigenbasis; a component that starts at 0 stays 0 (no 0·inf)
-        coeff = np.where(d0 == 0.0, 0.0, (1.0 - lr * lam)[None, :] ** k * d0[None, :])
-        costs = 0.5 * np.sum(lam[None, :] * coeff * coeff, axis=1) + j_star
-    limit = divergence_factor * max(abs(costs[0]), 1.0)
-    bad = np.flatnonzero(~np.isfinite(costs) | (costs > limit))
-    diverged = bool(bad.size)
-    last = int(bad[0]) if diverged else num_iters
-    coeff, costs = coeff[:last + 1], costs[:last + 1]
-    thetas = theta_star[None, :] + coeff @ V.T
-    thetas[0] = theta0  # exactly the start, not its rounded reconstruction
-    if not diverged and len(costs) > 10:
-        tail = costs[-11:]
-        diverged = bool(costs[-1] > costs[0] and np.all(np.diff(tail) > 0))
-    return thetas, costs, diverged
-
-
-def _gd_loop(grad, value, theta0, lr, num_iters, divergence_factor=DIVERGENCE_FACTOR):
-    """Plain θ ← θ − α∇f(θ) with unchecked surface kernels; returns ``(thetas, costs, diverged)``.
-
-    The loop only takes steps; the costs are evaluated afterwards on all
-    iterates at once, and the run is cut where the rule of
-    :func:`gdcourse.descent.gradient_descent` would have stopped it (J not
-    finite or above ``divergence_factor``·max(|J_0|, 1); or still climbing at
-    the end).
-    """
-    thetas = np.empty((num_iters + 1, 2))
-    theta = np.array(theta0, dtype=float)
-    thetas[0] = theta
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for k in range(1, num_iters + 1):
-            theta = theta - lr * grad(theta)
-            thetas[k] = theta
-            if not (np.isfinite(theta[0]) and np.isfinite(theta[1])):
-                thetas = thetas[:k + 1]
-                break
-        costs = value(thetas)
-    limit = divergence_factor * max(abs(float(costs[0])), 1.0)
-    bad = np.flatnonzero(~np.isfinite(costs) | (costs > limit))
-    diverged = bool(bad.size)
-    if diverged:
-        thetas, costs = thetas[:bad[0] + 1], costs[:bad[0] + 1]
-    elif len(costs) > 10:
-        diverged = bool(costs[-1] > costs[0] and np.all(np.diff(costs[-11:]) > 0))
-    return thetas, costs, diverged
 
 
 def _nice_ceiling(n: float) -> float:
@@ -1257,133 +1195,6 @@ def _artists_added(ax, draw):
 # lesson 4
 # ============================================================================================
 
-def _compose_pass(P, s):
-    """One doubling pass over the last axis: P_i ← P_i ∘ P_{i−s} for every i ≥ s (in place)."""
-    a, b, d, e, c0, c1 = P
-    ai, bi, di, ei = a[..., s:], b[..., s:], d[..., s:], e[..., s:]
-    aj, bj, dj, ej, cj0, cj1 = (v[..., :-s] for v in P)
-    # the matrices multiply; the earlier offset goes through the later map
-    new = (ai * aj + bi * dj, ai * bj + bi * ej, di * aj + ei * dj, di * bj + ei * ej,
-           ai * cj0 + bi * cj1 + c0[..., s:], di * cj0 + ei * cj1 + c1[..., s:])
-    for arr, val in zip(P, new):
-        arr[..., s:] = val
-
-
-def _scan(P):
-    """Hillis–Steele inclusive scan of affine maps along the last axis (in place)."""
-    n = P[0].shape[-1]
-    s = 1
-    while s < n:
-        _compose_pass(P, s)
-        s *= 2
-
-
-def _affine_prefix(A, c, block=32):
-    """All prefix compositions of the affine maps θ ↦ A_k θ + c_k, k = 0 … K − 1.
-
-    ``A`` is given by its entries as four arrays (a, b, d, e) = ([[a, b], [d, e]])
-    and ``c`` by two (c0, c1), each of length K.  Returns the same six arrays
-    for the maps P_k = f_k ∘ … ∘ f_0, so that θ_{k+1} = P_k(θ_0).
-
-    A doubling (Hillis–Steele) scan inside blocks of ``block`` maps, the same
-    scan over the blocks' totals, then one pass that puts each block behind
-    the total of the blocks before it: about log₂(block) + 1 vectorised passes
-    over the K maps instead of K Python steps.  Overflow in a diverging run
-    gives inf/NaN only in later entries (each P_k involves f_0 … f_k alone);
-    call it under ``np.errstate``.
-    """
-    K = len(A[0])
-    nb = -(-K // block)
-    pad = nb * block - K
-    # identity maps fill the last block up
-    fill = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    P = [np.concatenate([np.asarray(v, dtype=float), np.full(pad, f)]).reshape(nb, block)
-         for v, f in zip(tuple(A) + tuple(c), fill)]
-    _scan(P)                                    # within each block
-    if nb > 1:
-        totals = [v[:, -1].copy() for v in P]
-        _scan(totals)                           # over the blocks
-        before = [np.concatenate([[f], t[:-1]])[:, None] for t, f in zip(totals, fill)]
-        a, b, d, e, c0, c1 = P                  # P ← P ∘ (all blocks before)
-        aj, bj, dj, ej, cj0, cj1 = before
-        new = (a * aj + b * dj, a * bj + b * ej, d * aj + e * dj, d * bj + e * ej,
-               a * cj0 + b * cj1 + c0, d * cj0 + e * cj1 + c1)
-        P = list(new)
-    return tuple(v.ravel()[:K] for v in P)
-
-
-class _BatchRun(NamedTuple):
-    """One mini-batch run of the batch-size panel, cut where gdcourse.batching.train stops."""
-    path: np.ndarray            # (k + 1, 2): θ before training and after every update
-    update_losses: np.ndarray   # (k,): the batch loss J_B(θ) before each update
-    epoch_losses: np.ndarray    # (e + 1,): full-data J before training and after each completed epoch
-    updates_per_epoch: int
-    diverged_epoch: int         # the epoch in which training diverged, 0 if it did not
-    diverged_update: int        # the update (1-based) at which it stopped, 0 if none or at an epoch end
-
-
-def _minibatch_linear_run(x, y, orders, batch_size, lr, theta0, divergence_factor=DIVERGENCE_FACTOR):
-    """Mini-batch gradient descent on J(θ) = 1/(2m)·Σ(θ0 + θ1·x_i − y_i)², all updates at once.
-
-    The same run as :func:`gdcourse.batching.train` with ``sgd(lr)``: epoch e
-    visits the samples in the order ``orders[e]`` and cuts it into batches B of
-    ``batch_size`` (the last one smaller); each update is
-
-        θ ← θ − (α/|B|)·X_Bᵀ(X_B θ − y_B) = (I − (α/|B|)·S_B) θ + (α/|B|)·X_Bᵀy_B,
-
-    an affine map with S_B = X_BᵀX_B.  The maps are composed by a prefix scan
-    (:func:`_affine_prefix`), so thousands of SGD updates cost a few vectorised
-    passes.  The run stops where ``train`` would: a batch loss not finite or
-    above ``divergence_factor``·max(J(θ0), 1), or the full-data loss at the end
-    of an epoch above that limit.
-    """
-    num_epochs, m = orders.shape
-    xs = x[orders].ravel()
-    ys = y[orders].ravel()
-    in_epoch = np.arange(0, m, batch_size)
-    per_epoch = len(in_epoch)
-    sizes_epoch = np.diff(np.append(in_epoch, m)).astype(float)
-    starts = (np.arange(num_epochs)[:, None] * m + in_epoch[None, :]).ravel()
-    sizes = np.tile(sizes_epoch, num_epochs)
-    w = lr / sizes
-    sx = np.add.reduceat(xs, starts)
-    sxx = np.add.reduceat(xs * xs, starts)
-    sy = np.add.reduceat(ys, starts)
-    sxy = np.add.reduceat(xs * ys, starts)
-    theta0 = np.asarray(theta0, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        a, b, d, e, c0, c1 = _affine_prefix((1.0 - w * sizes, -w * sx, -w * sx, 1.0 - w * sxx),
-                                            (w * sy, w * sxy))
-        K = len(a)
-        path = np.empty((K + 1, 2))
-        path[0] = theta0
-        path[1:, 0] = a * theta0[0] + b * theta0[1] + c0
-        path[1:, 1] = d * theta0[0] + e * theta0[1] + c1
-        # the batch loss of update k at θ_{k−1}, from the residuals of its own rows
-        counts = sizes.astype(int)
-        r = np.repeat(path[:-1, 0], counts) + np.repeat(path[:-1, 1], counts) * xs - ys
-        update_losses = np.add.reduceat(r * r, starts) / (2.0 * sizes)
-        ends = path[per_epoch::per_epoch]                       # θ at the end of each epoch
-        r_full = ends[:, :1] + ends[:, 1:] * x[None, :] - y[None, :]
-        epoch_end = np.mean(r_full * r_full, axis=1) / 2.0
-    r0 = theta0[0] + theta0[1] * x - y
-    j0 = float(r0 @ r0) / (2 * m)
-    limit = divergence_factor * max(abs(j0), 1.0)
-    bad_update = np.flatnonzero(~(update_losses <= limit))      # NaN counts as bad
-    bad_epoch = np.flatnonzero(~(epoch_end <= limit))
-    k_bad = int(bad_update[0]) if bad_update.size else None
-    e_bad = int(bad_epoch[0]) + 1 if bad_epoch.size else None
-    if k_bad is not None and (e_bad is None or k_bad // per_epoch + 1 <= e_bad):
-        epoch = k_bad // per_epoch + 1
-        return _BatchRun(path[:k_bad + 1], update_losses[:k_bad],
-                         np.concatenate([[j0], epoch_end[:epoch - 1]]), per_epoch, epoch, k_bad + 1)
-    if e_bad is not None:
-        k = e_bad * per_epoch
-        return _BatchRun(path[:k + 1], update_losses[:k], np.concatenate([[j0], epoch_end[:e_bad - 1]]),
-                         per_epoch, e_bad, 0)
-    return _BatchRun(path, update_losses, np.concatenate([[j0], epoch_end]), per_epoch, 0, 0)
-
-
 def _batch_size_slider(m, value):
     """A log-2 slider over batch sizes 1 … m; the panel rounds its value to a whole batch size.
 
@@ -1608,7 +1419,7 @@ class SGDEscapePanel(Panel):
         s = self.surface
         gd, gd_costs, gd_diverged = _gd_loop(s._grad, s._value, self.start, lr, self.num_steps)
         thetas, costs = self._noisy_runs(noise, lr)
-        limit = DIVERGENCE_FACTOR * max(abs(float(costs[0, 0])), 1.0)
+        limit = divergence_limit(costs[0, 0])
         ok = np.isfinite(costs) & (costs <= limit)
         bad = ~ok.all(axis=0)                                   # runs that blew up
         first_bad = np.where(bad, np.argmin(ok, axis=0), self.num_steps + 1)
@@ -1824,24 +1635,10 @@ def _optimizer_kwargs(name, lr, beta1, beta2):
 
 
 def _optimizer_path(surface, name, kwargs, num_steps):
-    """``optim.run`` of one optimiser from ``surface.start``: ``(thetas, losses, diverged)``.
-
-    The loss is evaluated on all iterates at once afterwards; the path is cut
-    where it stops being finite (``run``) or the loss passes
-    DIVERGENCE_FACTOR·max(f(θ0), 1) (the rule of :mod:`gdcourse.descent`).
-    """
-    from .optim import get_optimizer, run
-
-    traj = run(get_optimizer(name, **kwargs), surface._grad, surface.start, num_steps)
-    thetas = traj.thetas
-    with np.errstate(over="ignore", invalid="ignore"):
-        losses = surface._value(thetas)
-    limit = DIVERGENCE_FACTOR * max(abs(float(losses[0])), 1.0)
-    bad = np.flatnonzero(~(losses <= limit))
-    diverged = traj.diverged or bool(bad.size)
-    if bad.size:
-        thetas, losses = thetas[:bad[0] + 1], losses[:bad[0] + 1]
-    return thetas, losses, diverged
+    """``optim.run`` of one optimiser from ``surface.start``, by the descent stop rule: ``(thetas, losses, diverged)``."""
+    traj = run(get_optimizer(name, **kwargs), surface._grad, surface.start, num_steps,
+               loss_fn=surface._value, divergence_factor=DIVERGENCE_FACTOR)
+    return traj.thetas, traj.losses, traj.diverged
 
 
 class _SurfacePanel(_KeyedBackgroundPanel):
@@ -1975,21 +1772,14 @@ class BiasCorrectionPanel(Panel):
         super().__init__(controls)
 
     def _runs(self, beta1, beta2):
-        """θ_t with bias correction (gdcourse.optim.adam) and without it (m, v used as they are)."""
-        from .optim import adam, run
-
+        """θ_t of gdcourse.optim.adam with bias correction and without it (m, v used as they are)."""
         lam, T = self.lam, self.num_steps
-        corrected = run(adam(lr=self.lr, betas=(beta1, beta2), eps=self.eps),
-                        lambda th: lam * th, np.array([self.theta0]), T).thetas[:, 0]
-        raw = np.empty(T + 1)
-        theta, m, v = self.theta0, 0.0, 0.0
-        raw[0] = theta
-        for t in range(1, T + 1):
-            g = lam * theta
-            m = beta1 * m + (1.0 - beta1) * g
-            v = beta2 * v + (1.0 - beta2) * g * g
-            theta = theta - self.lr * m / (math.sqrt(v) + self.eps)   # no division by 1 − β^t
-            raw[t] = theta
+
+        def path(bias_correction):
+            opt = adam(lr=self.lr, betas=(beta1, beta2), eps=self.eps, bias_correction=bias_correction)
+            return run(opt, lambda th: lam * th, np.array([self.theta0]), T).thetas[:, 0]
+
+        corrected, raw = path(True), path(False)
         return corrected, raw
 
     def _build(self):

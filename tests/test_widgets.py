@@ -441,16 +441,6 @@ def test_descent_panel_reproduces_the_running_example(d):
     assert panel.ax_cost.get_yscale() == "log"
 
 
-def test_descent_panel_agrees_with_the_library_loop(d):
-    panel = descent_panel(d)
-    for lr, n, start in [(0.05, 300, (4.0, -0.3)), (0.15, 50, (-1.0, 1.5)), (0.3, 2000, (0.0, 0.0))]:
-        panel.set(lr=lr, num_iters=n, start_theta0=start[0], start_theta1=start[1])
-        h = descent.linear_regression_gd(d.X, d.y, panel.values["lr"], theta0=np.array(start), num_iters=n)
-        assert len(panel.costs) == len(h.costs)
-        assert panel.diverged == h.diverged
-        np.testing.assert_allclose(panel.thetas, h.thetas, rtol=1e-8, atol=1e-10)
-
-
 def test_descent_panel_divergence_is_a_message_not_an_error(d):
     panel = descent_panel(d)
     limit = 2.0 / np.linalg.eigvalsh(d.X.T @ d.X / 5)[-1]

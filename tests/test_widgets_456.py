@@ -255,21 +255,6 @@ def test_batch_size_panel_warns_of_growth_before_divergence():
     assert "grows" in panel.message
 
 
-def test_affine_prefix_scan_equals_the_sequential_loop():
-    rng = np.random.default_rng(5)
-    for K in (1, 2, 31, 32, 33, 100, 1000):
-        A = rng.uniform(-1.1, 1.1, size=(4, K))
-        c = rng.normal(size=(2, K))
-        out = widgets._affine_prefix(A, c)
-        theta = np.zeros(2)
-        seq = []
-        for k in range(K):
-            theta = np.array([[A[0, k], A[1, k]], [A[2, k], A[3, k]]]) @ theta + c[:, k]
-            seq.append(theta)
-        # with θ0 = 0 the prefix map's offset is θ_{k+1} itself
-        np.testing.assert_allclose(np.column_stack(out[4:]), seq, rtol=1e-9, atol=1e-9)
-
-
 @pytest.mark.parametrize("kwargs, error, words", [
     ({"data": "rows"}, TypeError, "data must be a Dataset"),
     ({"data": (np.ones((5, 3)), np.ones(5))}, ValueError, "2 columns"),
