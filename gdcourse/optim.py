@@ -746,7 +746,7 @@ def run(optimizer, grad_fn, theta0, num_steps: int, *, loss_fn=None, divergence_
 
     Arguments are checked once; the loop then calls the unchecked
     :meth:`Optimizer.update_inplace`, so the per-step cost is one ``grad_fn``
-    call plus a handful of ufuncs (about 10 µs for a 2-D problem).  If θ or its
+    call plus a handful of ufuncs (``benchmarks/bench_optim.py`` times it).  If θ or its
     loss becomes NaN or inf, the path stops at the last finite iterate with
     ``diverged=True`` and a message.
 
