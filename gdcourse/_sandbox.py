@@ -288,7 +288,7 @@ class _Worker:
 
     # -- B: the answer ---------------------------------------------------------------
     def _answer(self, job: str, limits: dict, ready_fd: int) -> None:
-        code = 70
+        code, me = 70, os.getpid()
         try:
             os.setsid()
             null = os.open("/dev/null", os.O_RDWR)
@@ -313,11 +313,16 @@ class _Worker:
             os.write(ready_fd, b"ok")
             os.closerange(3, 1 << 16)   # the protocol pipes, the rule fds: nothing inherited
             from gdcourse.exercises._calls import run_job
-            run_job(job)
+            me = os.getpid()
+            run_job(job, owner=me)
+            if os.getpid() != me:
+                os._exit(0)
             sys.stdout.flush()
             sys.stderr.flush()
             code = 0
-        except BaseException as exc:  # the sandbox or the job's files failed; never learner code
+        except BaseException as exc:  # the sandbox or the job's files failed
+            if os.getpid() != me:
+                os._exit(0)
             try:
                 os.write(2, f"gdcourse sandbox: {type(exc).__name__}: {exc}\n".encode())
                 os.write(ready_fd, f"fail {type(exc).__name__}: {exc}".encode()[:400])
@@ -450,6 +455,10 @@ def serve() -> None:
     import gdcourse.exercises._calls  # noqa: F401
 
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    parent = os.getppid()
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)     # a killed grader takes its workers along
+    if os.getppid() != parent:
+        raise SystemExit("gdcourse sandbox: the grader is gone")
     config = json.loads(inp.readline())
     scratch: dict = {}
     for preamble in config.get("preambles", []):

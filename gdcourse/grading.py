@@ -316,36 +316,54 @@ class _WorkerProcess:
 
 
 class _Pool:
-    """``jobs`` warm workers; :meth:`run` sends one job to a free one (thread-safe)."""
+    """``jobs`` warm workers; :meth:`run` sends one job to a free one (thread-safe).
+
+    Workers are started by one long-lived thread: a worker dies with the thread
+    that started it (``PR_SET_PDEATHSIG``), so that a killed grader leaves none behind.
+    """
 
     def __init__(self, jobs: int, features: dict, preambles: list, forbidden: list, tmp: str):
         self.config = (json.dumps({"features": features, "preambles": preambles,
                                    "readable": _sandbox.readable_roots(forbidden)}) + "\n").encode()
         self.tmp, self.jobs = tmp, jobs
         self.idle: queue.Queue = queue.Queue()
+        self.orders: queue.Queue = queue.Queue()
         self.all: list = []
         self.lock = threading.Lock()
+        self.spawner = threading.Thread(target=self._spawn_loop, name="gdcourse-workers",
+                                        daemon=True)
+        self.spawner.start()
         for _ in range(jobs):
-            self.idle.put(self._start())
+            self.orders.put(True)
 
-    def _start(self):
-        worker = _WorkerProcess(self.config, Path(self.tmp) / "workers.log", self.tmp)
-        with self.lock:
-            self.all.append(worker)
-        return worker
+    def _spawn_loop(self):
+        while self.orders.get():
+            try:
+                worker = _WorkerProcess(self.config, Path(self.tmp) / "workers.log", self.tmp)
+            except Exception as exc:
+                self.idle.put(exc)
+                continue
+            with self.lock:
+                self.all.append(worker)
+            self.idle.put(worker)
 
     def run(self, request: dict, wait: float) -> dict:
         worker = self.idle.get()
+        if isinstance(worker, Exception):
+            self.orders.put(True)
+            raise worker
         try:
             reply = worker.request(request, wait)
         except Exception:
             worker.close()
-            self.idle.put(self._start())
+            self.orders.put(True)
             raise
         self.idle.put(worker)
         return reply
 
     def close(self):
+        self.orders.put(False)
+        self.spawner.join(30)
         with self.lock:
             for worker in self.all:
                 worker.close()

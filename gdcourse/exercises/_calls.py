@@ -213,12 +213,13 @@ def collect(fn, cases, call: Call) -> list[Outcome]:
 # the grader's child: run one answer, write raw outputs
 # ---------------------------------------------------------------------------
 
-def run_job(job_dir) -> None:
+def run_job(job_dir, owner: int | None = None) -> None:
     """Run one learner answer on the job's cases and write the raw outcomes as data.
 
     Reads ``job.json`` (the function's name, the call procedure, the preamble,
     the answer cells to run, the cases) and ``cases.npz``; writes
     ``result.json`` + ``result.npz``, atomically (a crash leaves no half result).
+    ``owner``: the pid allowed to write them (not a process the answer forked).
     """
     job_dir = Path(job_dir)
     job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
@@ -252,10 +253,12 @@ def run_job(job_dir) -> None:
         else:
             outcomes = collect(fn, cases, call)
             result["outcomes"] = [encode_outcome(o, arrays) for o in outcomes]
-    tmp_npz = job_dir / "result.tmp.npz"
+    if owner is not None and os.getpid() != owner:
+        os._exit(0)   # a process the answer forked came back here: only the job's own reports
+    tmp_npz = job_dir / f"result.{os.getpid()}.tmp.npz"
     np.savez(tmp_npz, **arrays)
     os.replace(tmp_npz, job_dir / "result.npz")
-    tmp_json = job_dir / "result.tmp.json"
+    tmp_json = job_dir / f"result.{os.getpid()}.tmp.json"
     tmp_json.write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp_json, job_dir / "result.json")
 
