@@ -17,7 +17,6 @@ import json
 import os
 import re
 import stat
-from pathlib import Path
 
 __all__ = ["NotebookError", "ID_COMMENT", "ID_FORM", "CHECK_CALL", "MAX_BYTES", "read_bytes",
            "read_notebook", "cell_source", "answer_id", "answer_cells", "markdown_cells"]

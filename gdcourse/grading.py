@@ -511,6 +511,18 @@ def _collect_answers(student: Student):
     return answers, problems, notes
 
 
+def _wireable_error(exercise) -> str:
+    try:
+        exercise.run.wire()
+        return ""
+    except Exception as exc:
+        return str(exc)
+
+
+def _wireable(exercise) -> bool:
+    return not _wireable_error(exercise)
+
+
 def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1024,
           lesson=None, jobs: int | None = None, progress=None,
           on_row: Callable[[GradeRow], None] | None = None,
@@ -570,6 +582,10 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
             notes = "; ".join(notes_by_student[key])
             if key in unreadable:
                 final(GradeRow(key, ex.id, 0.0, ex.points, "unreadable", unreadable[key], notes))
+            elif not _wireable(ex):
+                final(GradeRow(key, ex.id, 0.0, ex.points, "error",
+                               f"cannot grade {ex.id} in the sandbox: {_wireable_error(ex)}",
+                               notes))
             elif ex.id not in answers:
                 final(GradeRow(key, ex.id, 0.0, ex.points, "missing",
                                f"no answer cell with id {ex.id} (first line "

@@ -149,3 +149,15 @@ def test_messages_name_the_real_type_of_what_came_back():
     assert "generator" in message and "Opaque" not in message
     message = lesson03.max_stable_lr.evaluate(lambda H: [0.0] * 10).message
     assert "list of length 10" in message
+
+
+def test_a_run_function_still_checks_in_the_notebook_but_the_grader_says_it_cannot(tmp_path):
+    from gdcourse import grading
+
+    toy = Exercise("lesson99.f", lambda x: x + 1, cases=lambda rng: [(1.0,), (2.0,)],
+                   run=lambda fn, case: fn(*case))
+    assert toy.evaluate(lambda x: x + 1).passed
+    assert toy.evaluate(lambda x: x).status == "incorrect"
+    assert "cannot send" in grading._wireable_error(toy)
+    with pytest.raises(TypeError, match="call procedure"):
+        Exercise("lesson99.g", lambda x: x, cases=lambda rng: [(1.0,)], run=3)

@@ -34,7 +34,8 @@ import numpy as np
 from ._compare import _Quiet, _kind, _short
 from ._wire import Outcome, decode, encode, encode_outcome
 
-__all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "from_wire", "collect", "run_job"]
+__all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "InProcess", "from_wire", "collect",
+           "run_job"]
 
 
 def snap(value):
@@ -181,6 +182,29 @@ class Steps(Call):
         return tuple(records), tuple(calls)
 
 
+class InProcess(Call):
+    """An exercise's own ``run(fn, case) -> value`` function (the older form of ``run=``).
+
+    It works for the learner's in-notebook check, but being code, not data, it
+    cannot be sent to the grader's sandboxed child: :meth:`wire` refuses, and
+    the grader reports that exercise as not gradable.
+    """
+
+    name = "in_process"
+
+    def __init__(self, run):
+        self.run = run
+
+    def wire(self) -> dict:
+        raise ValueError("this exercise's check calls the answer through its own Python "
+                         "function (run=...), which the sandboxed grader cannot send to the "
+                         "child; use a gdcourse.exercises._calls procedure (Plain, Warnings, "
+                         "Reseeded, Steps)")
+
+    def __call__(self, fn, case):
+        return self.run(fn, case), ()
+
+
 _PROCEDURES = {cls.name: cls for cls in (Plain, Warnings, Reseeded, Steps)}
 
 
@@ -213,7 +237,7 @@ def collect(fn, cases, call: Call) -> list[Outcome]:
 # the grader's child: run one answer, write raw outputs
 # ---------------------------------------------------------------------------
 
-def run_job(job_dir, owner: int | None = None) -> None:
+def run_job(job_dir, owner: int | None = None) -> None:  # pragma: no cover  (runs in the sandboxed child)
     """Run one learner answer on the job's cases and write the raw outcomes as data.
 
     Reads ``job.json`` (the function's name, the call procedure, the preamble,

@@ -71,7 +71,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._calls import Call, Plain, collect
+from ._calls import Call, InProcess, Plain, collect
 from ._calls import run_job as _child_main  # noqa: F401  (the name grading's boot code once used)
 from ._compare import Opaque, _kind, _Quiet, _short, compare_values, summarise  # noqa: F401
 from ._shared import input_change
@@ -231,10 +231,11 @@ class Exercise:
         self.mistakes = tuple(Mistake(*m) for m in mistakes)
         self.hints = tuple(hints)
         if run is not None and not isinstance(run, Call):
-            raise TypeError(f"{exercise_id}: run must be a call procedure from "
-                            f"gdcourse.exercises._calls (Plain, Warnings, Reseeded, Steps), "
-                            f"so the grader's child can call the answer without the checker, "
-                            f"but got {_kind(run)}.")
+            if not callable(run):
+                raise TypeError(f"{exercise_id}: run must be a call procedure from "
+                                f"gdcourse.exercises._calls (Plain, Warnings, Reseeded, Steps), "
+                                f"but got {_kind(run)}.")
+            run = InProcess(run)   # checks in the notebook; the grader refuses it, clearly
         self.run = run or Plain()
         self.rtol, self.atol = rtol, atol
         self._compare = compare
