@@ -168,7 +168,10 @@ def readable_roots(forbidden) -> list[str]:
         if real.name.startswith("gdcourse") or real.name.startswith("__editable__") \
                 or real.name == "_editable_impl_gdcourse.pth":
             return
-        if any(_inside(f, real) for f in forbidden) and real.is_dir() and depth < 8:
+        packages = real.name in ("site-packages", "dist-packages")
+        if real.is_dir() and depth < 8 and (packages or _packages_below(real)
+                                            or any(_inside(f, real) for f in forbidden)):
+            # rules only allow: open the folder entry by entry, leaving gdcourse out
             for child in sorted(real.iterdir()):
                 add(child, depth + 1)
             return
@@ -178,12 +181,17 @@ def readable_roots(forbidden) -> list[str]:
             out.append(str(real))
 
     for root in roots:
-        if root.name in ("site-packages", "dist-packages") and root.is_dir():
-            for child in sorted(root.iterdir()):
-                add(child)
-        else:
-            add(root)
+        add(root)
     return out
+
+
+def _packages_below(folder: Path) -> bool:
+    """Is there a site-packages or dist-packages folder up to two levels below ``folder``?"""
+    for name in ("site-packages", "dist-packages"):
+        for pattern in (name, f"*/{name}"):
+            if any(p.is_dir() for p in folder.glob(pattern)):
+                return True
+    return False
 
 
 # --- what the kernel offers -------------------------------------------------------------
@@ -270,6 +278,10 @@ def _open_path(path: str) -> int | None:
 
 class _Worker:  # pragma: no cover  (runs in the worker and its children)
     def __init__(self, config: dict):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 65536 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))   # one fd per rule
         self.features = config["features"]
         self.abi = int(self.features.get("landlock_abi", 0))
         self.readable = []

@@ -625,7 +625,10 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
     progress_bar = _Progress(len(tasks), progress)
     forbidden = [str(_PKG_DIR), str(folder.resolve())]
     if (_PKG_DIR.parent / "pyproject.toml").is_file():
-        forbidden.append(_PKG_ROOT)    # an editable install: the repo holds solutions/ too
+        # an editable install: the repo also holds solutions/ (the repo is never readable
+        # anyway; this keeps a root above it, or a .venv inside it, from opening them)
+        forbidden += [str(_PKG_DIR.parent / name) for name in ("solutions", "exercises",
+                                                                "lessons", "tests")]
     preambles = sorted({p[3] for p in prepared.values()})
     with tempfile.TemporaryDirectory(prefix="gdcourse-grade-") as tmp:
         forbidden.append(tmp)
