@@ -322,7 +322,9 @@ class _Pool:
     that started it (``PR_SET_PDEATHSIG``), so that a killed grader leaves none behind.
     """
 
-    def __init__(self, jobs: int, features: dict, preambles: list, forbidden: list, tmp: str):
+    def __init__(self, jobs: int, features: dict, preambles: list, forbidden: list, tmp: str,
+                 fresh: bool = False):
+        self.fresh = fresh
         self.config = (json.dumps({"features": features, "preambles": preambles,
                                    "readable": _sandbox.readable_roots(forbidden)}) + "\n").encode()
         self.tmp, self.jobs = tmp, jobs
@@ -349,6 +351,14 @@ class _Pool:
 
     def run(self, request: dict, wait: float) -> dict:
         worker = self.idle.get()
+        if self.fresh and not isinstance(worker, Exception):   # one interpreter per answer
+            self.orders.put(True)
+            try:
+                return worker.request(request, wait)
+            finally:
+                worker.close()
+                with self.lock:
+                    self.all.remove(worker)
         if isinstance(worker, Exception):
             self.orders.put(True)
             raise worker
@@ -526,13 +536,16 @@ def _wireable(exercise) -> bool:
 def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1024,
           lesson=None, jobs: int | None = None, progress=None,
           on_row: Callable[[GradeRow], None] | None = None,
-          done: dict | None = None, features: dict | None = None) -> list[GradeRow]:
+          done: dict | None = None, features: dict | None = None,
+          fresh_interpreters: bool = False) -> list[GradeRow]:
     """Grade every submission in the folder; one :class:`GradeRow` per student × exercise.
 
     ``on_row(row)`` is called the moment each row is final; ``done`` maps
     ``(student, exercise)`` to rows already graded (they are returned, not
     re-run).  ``features`` overrides what the sandbox uses (for tests);
     default: everything :func:`gdcourse._sandbox.probe` finds.
+    ``fresh_interpreters=True`` starts a new worker for every answer instead of
+    forking warm ones (the slow path, to compare with; same sandbox, same grades).
     """
     folder = Path(submissions)
     done = dict(done or {})
@@ -632,7 +645,7 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
     preambles = sorted({p[3] for p in prepared.values()})
     with tempfile.TemporaryDirectory(prefix="gdcourse-grade-") as tmp:
         forbidden.append(tmp)
-        pool = _Pool(n_jobs, features, preambles, forbidden, tmp)
+        pool = _Pool(n_jobs, features, preambles, forbidden, tmp, fresh=fresh_interpreters)
         counter = iter(range(10 ** 9))
         counter_lock = threading.Lock()
 

@@ -208,3 +208,13 @@ def test_review_flags_cover_builtins_getattr_and_processes():
     assert "uses __builtins__" in grading.review_flags("__builtins__['open']")
     assert "uses getattr" in grading.review_flags("getattr(x, 'y')")
     assert any("os.fork" in f for f in grading.review_flags("import os\nos.fork()"))
+
+
+def test_fresh_interpreters_give_the_same_grades(tmp_path):
+    folder = tmp_path / "subs"
+    for name, answers in (("a", subs.CORRECT), ("b", {**subs.CORRECT, "predict": subs.PREDICT_COLUMN,
+                                                      "compute_cost": subs.COST_SUM})):
+        subs.write(subs.lesson01_notebook(answers), folder / f"{name}.ipynb")
+    warm = grading.grade(folder, seed=3, timeout=5, jobs=2)
+    fresh = grading.grade(folder, seed=3, timeout=5, jobs=2, fresh_interpreters=True)
+    assert warm == fresh and {r.status for r in warm} == {"correct", "incorrect"}
