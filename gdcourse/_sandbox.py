@@ -343,28 +343,41 @@ class _Worker:  # pragma: no cover  (runs in the worker and its children)
         os._exit(code)
 
     # -- A: the keeper ------------------------------------------------------------------
+    @staticmethod
+    def _children() -> list[int]:
+        me, found = os.getpid(), []
+        try:
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children") as fh:
+                    found += [int(p) for p in fh.read().split()]
+            return found
+        except OSError:
+            pass
+        for entry in os.listdir("/proc"):          # no children file: scan for our children
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        fields = fh.read().rsplit(")", 1)[1].split()
+                    if int(fields[1]) == me:
+                        found.append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return found
+
     def _reap_all(self) -> None:
         """Kill and reap every process this (subreaper) keeper still has below it."""
-        for _ in range(1000):
-            children = []
-            try:
-                for task in os.listdir("/proc/self/task"):
-                    with open(f"/proc/self/task/{task}/children") as fh:
-                        children += [int(p) for p in fh.read().split()]
-            except OSError:
-                pass
-            for pid in children:
+        for _ in range(2000):
+            for pid in self._children():
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
             try:
-                while True:
-                    pid, _ = os.waitpid(-1, os.WNOHANG if children else 0)
-                    if pid == 0:
-                        break
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
             except ChildProcessError:
-                return
+                return                              # no child left
+            time.sleep(0.005)
 
     def _keeper(self, request: dict, report_fd: int) -> None:
         status = {"exit": None, "signal": None, "timeout": False, "sandbox_error": None}
