@@ -562,6 +562,8 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
             unreadable[student.key] = student.problem
         elif problems and not answers:
             unreadable[student.key] = "; ".join(problems)
+        elif problems:
+            notes_by_student[student.key] = notes + [f"skipped {p}" for p in problems]
     lessons = _lessons_to_grade(students, answers_by_student, lesson)
     if not lessons:
         raise ValueError("cannot tell which lesson these submissions are for: no answer cells "
@@ -672,19 +674,28 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
         for task in tasks:
             work.put(task)
 
+        errors: list = []
+
         def runner():
             while True:
                 try:
                     key, ex = work.get_nowait()
                 except queue.Empty:
                     return
-                row = attempt(key, ex)
+                try:
+                    row = attempt(key, ex)
+                except Exception as exc:   # never let a thread die with a row in hand
+                    row = GradeRow(key, ex.id, 0.0, ex.points, "crashed",
+                                   f"grading failed: {type(exc).__name__}", "", sandbox_note)
                 if row.status == "crashed":
                     with retry_lock:
                         retry.append((key, ex, row))
                     continue
                 progress_bar.step()
-                final(row)
+                try:
+                    final(row)
+                except Exception as exc:   # e.g. the gradebook's disk is full: say so at the end
+                    errors.append(exc)
 
         try:
             threads = [threading.Thread(target=runner, daemon=True) for _ in range(n_jobs)]
@@ -699,6 +710,8 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
                     row = row._replace(message=f"{row.message} (also when retried alone)")
                 progress_bar.step()
                 final(row)
+            if errors:
+                raise errors[0]
         finally:
             pool.close()
     return [rows[(s.key, ex.id)] for s in students for ex in exercises]
