@@ -220,3 +220,23 @@ def test_fresh_interpreters_give_the_same_grades(tmp_path):
     warm = grading.grade(folder, seed=3, timeout=5, jobs=2)
     fresh = grading.grade(folder, seed=3, timeout=5, jobs=2, fresh_interpreters=True)
     assert warm == fresh and {r.status for r in warm} == {"correct", "incorrect"}
+
+
+def test_a_crashed_answer_is_retried_once_alone_at_the_end(tmp_path):
+    folder = tmp_path / "subs"
+    marker = tmp_path / "crashed-once"
+    # crashes the first time only (it leaves a mark outside its job folder, which needs the
+    # file-system confinement off): the retry gives the real verdict
+    once = subs.hostile_predict(f"if not os.path.exists({str(marker)!r}):\n"
+                                f"    open({str(marker)!r}, 'w').close()\n"
+                                f"    os._exit(9)")
+    subs.write(subs.lesson01_notebook({"predict": once}), folder / "once.ipynb")
+    subs.write(subs.lesson01_notebook({"predict": subs.PREDICT_EXIT}), folder / "always.ipynb")
+    features = dict(_sandbox.probe(), filesystem=False)
+    rows = {r.student: r for r in grading.grade(folder, seed=1, timeout=5, jobs=2,
+                                                features=features)
+            if r.exercise == "lesson01.predict"}
+    assert marker.exists()
+    assert rows["once"].status == "incorrect"            # the zeros it returns, judged
+    assert rows["always"].status == "crashed"
+    assert rows["always"].message.endswith("(also when retried alone)")
