@@ -13,11 +13,12 @@ folder of the learner's own before they open it.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ._notebook import markdown_cells, read_notebook
 
 __all__ = ["LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
            "CourseNotFound", "COURSE_FOLDERS"]
@@ -77,13 +78,7 @@ class LessonInfo:
 
 
 def _markdown_cells(path: Path) -> list[str]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    out = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            src = cell.get("source", "")
-            out.append("".join(src) if isinstance(src, list) else src)
-    return out
+    return markdown_cells(read_notebook(path))
 
 
 def _lesson_info(path: Path) -> LessonInfo:
