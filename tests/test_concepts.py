@@ -183,12 +183,21 @@ CONCEPTS: dict[str, Section] = {
     "AdamW's decoupled weight decay": Section(
         L6, "5. AdamW: decoupled weight decay",
         ("adamw", "decouples", r"(1 - \alpha\lambda)", "weight decay", "l2")),
+    "Adam + L2 divides the pull by √v̂: noisy weights barely regularised, quiet ones over-regularised": Section(
+        L6, "5. AdamW: decoupled weight decay",
+        (r"\sqrt{\hat v}", "barely", "over-regularised", "noise", "two weights")),
     "Default hyper-parameters (α = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-8) and when SGD + momentum still wins": Section(
         L6, "6. The defaults, and when SGD with momentum still wins",
         ("10^{-3}", "0.9", "0.999", "10^{-8}", "sgd with momentum still wins")),
     "Comparing SGD, momentum, RMSProp and Adam: ill-conditioned bowl, Rosenbrock, noisy mini-batches": Section(
-        L6, "7. Four optimisers on three problems",
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
         ("ill-conditioned", "rosenbrock", "noisy mini-batch", "sgd", "momentum", "rmsprop", "adam")),
+    "A fair comparison: every optimiser tuned on the same wide log grid, several starts/seeds; loss vs α": Section(
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
+        ("log grid", "either end", "three times", "median", "best", "robustness to $\\alpha$")),
+    "Libraries' \"SGD\" is an update rule; the batch size is chosen separately": Section(
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
+        ("a word on names", "update rule", "batch size is chosen separately", "mini-batch sgd")),
     "Choosing the optimiser and learning rate in a training configuration": Section(
         L6, "8. Choosing the optimiser and learning rate in a training configuration",
         ("training configuration", "optim.get_optimizer", "torch.optim.adam", "log grid", "learning rate")),
