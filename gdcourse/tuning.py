@@ -24,9 +24,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import batching, optim
-from ._validation import as_rng, check_int, check_positive, check_vector, describe
+from ._validation import as_rng, check_int, check_positive, check_theta, check_vector, check_X_y, describe
+from .losses import get_loss
 
-__all__ = ["log_grid", "Sweep", "sweep_surface", "sweep_training", "plot_sweeps"]
+__all__ = ["log_grid", "Sweep", "sweep_surface", "sweep_training", "plot_sweeps", "gradient_noise"]
 
 
 def log_grid(low, high, per_decade: int = 4) -> np.ndarray:
@@ -197,3 +198,31 @@ def plot_sweeps(sweeps, *, ax=None, colors=None, floor: float = 1e-16):
     ax.set_xlabel("learning rate α")
     ax.set_ylabel("median excess loss")
     return ax
+
+
+def gradient_noise(X, y, theta, batch_sizes, *, n_draws: int = 200, loss="mse", random_state=0) -> np.ndarray:
+    """The mean squared error E‖g_B − ∇J(θ)‖² of a mini-batch gradient, for each batch size.
+
+    For each b in ``batch_sizes``, ``n_draws`` batches of b distinct samples are
+    drawn (from ``random_state``) and their gradient g_B is compared with the
+    full-data gradient ∇J(θ).  For b much smaller than m this falls as σ²/b,
+    where σ² is the same quantity at b = 1 (drawing without replacement
+    multiplies it by (m − b)/(m − 1), which is 0 at b = m).
+    """
+    X, y = check_X_y(X, y)
+    m, n = X.shape
+    theta = check_theta(theta, n)
+    n_draws = check_int(n_draws, "n_draws", minimum=1)
+    sizes = [check_int(b, "batch_sizes", minimum=1, maximum=m) for b in np.atleast_1d(batch_sizes).tolist()]
+    loss_obj = get_loss(loss)
+    rng = as_rng(random_state)
+    full = loss_obj.gradient(theta, X, y)
+    out = np.empty(len(sizes))
+    for k, b in enumerate(sizes):
+        total = 0.0
+        for _ in range(n_draws):
+            idx = rng.choice(m, size=b, replace=False)
+            diff = loss_obj.fast_gradient(theta, X[idx], y[idx]) - full
+            total += float(diff @ diff)
+        out[k] = total / n_draws
+    return out

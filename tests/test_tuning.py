@@ -108,3 +108,24 @@ def test_plot_sweeps_draws_one_curve_per_sweep_without_failed_points():
     plt.close(fig)
     with pytest.raises(TypeError, match="Sweep"):
         tuning.plot_sweeps([1, 2])
+
+
+def test_gradient_noise_falls_as_one_over_b_and_vanishes_at_m():
+    d = data.make_regression(2000, n_features=2, noise=1.0, random_state=3)
+    theta = np.array([0.5, -1.0, 2.0])
+    sizes = [1, 4, 16, 64, 2000]
+    noise = tuning.gradient_noise(d.X, d.y, theta, sizes, n_draws=400, random_state=0)
+    m = 2000
+    expected = noise[0] / np.array(sizes[:-1]) * (m - np.array(sizes[:-1])) / (m - 1)
+    np.testing.assert_allclose(noise[:-1], expected, rtol=0.25)
+    assert noise[-1] < 1e-20                       # the whole data set is the full gradient
+    again = tuning.gradient_noise(d.X, d.y, theta, sizes, n_draws=400, random_state=0)
+    np.testing.assert_array_equal(noise, again)
+
+
+def test_gradient_noise_checks_its_arguments():
+    d = data.make_regression(50, n_features=1, random_state=0)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        tuning.gradient_noise(d.X, d.y, np.zeros(2), [1, 51])
+    with pytest.raises(ValueError, match="theta"):
+        tuning.gradient_noise(d.X, d.y, np.zeros(3), [1, 5])
