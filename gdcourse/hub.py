@@ -179,6 +179,7 @@ class Workshop:
         self.run_id = uuid.uuid4().hex
         self.proc = None
         self._log = None
+        self._stopping = False
         self.log_path = self.state_dir / "jupyterhub.log"
 
     # --- set-up ----------------------------------------------------------------------------
@@ -304,6 +305,8 @@ class Workshop:
                 raise
         deadline = time.monotonic() + (timeout or self.start_timeout + 30)
         while not self.server_ready(name):
+            if self._stopping:
+                raise HubError(f"stopped while waiting for the server of {name}")
             if time.monotonic() > deadline:
                 raise HubError(f"the server of {name} was not ready within "
                                f"{timeout or self.start_timeout + 30:.0f} s; see {self.log_path}")
@@ -316,13 +319,20 @@ class Workshop:
         names = list(self.users if names is None else names)
         parallel = parallel or os.cpu_count() or 2
         times = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=parallel)
+        try:
             futures = {pool.submit(self.start_server, n): n for n in names}
             for future in concurrent.futures.as_completed(futures):
                 times[futures[future]] = future.result()
                 if out is not None:
                     out(f"  server of {futures[future]} ready ({len(times)}/{len(names)}, "
                         f"{times[futures[future]]:.1f} s)")
+        except BaseException:
+            # Ctrl-C or a failed start: do not wait for the other servers
+            self._stopping = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return times
 
     def stop_server(self, name: str):
@@ -358,6 +368,7 @@ class Workshop:
 
     def stop(self, timeout: float = 60.0):
         """Stop the hub (it stops every server and the proxy), then end anything left over."""
+        self._stopping = True
         proc = self.proc
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -414,3 +414,10 @@ def _has(proc_dir: Path, marker: bytes) -> bool:
             Path(proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_ci_installs_the_same_proxy_into_the_same_cache_as_the_command():
+    run = (ROOT / ".ci" / "run").read_text()
+    assert f'"{hub.CHP_PACKAGE}"' in run
+    assert '${XDG_CACHE_HOME:-$HOME/.cache}/gdcourse/chp' in run
+    assert str(hub.proxy_cache_dir()).endswith("gdcourse/chp")
