@@ -191,7 +191,7 @@ class Workshop:
     @property
     def url(self) -> str:
         scheme = "https" if self.ssl else "http"
-        host = "127.0.0.1" if self.ip in ("", "0.0.0.0", "127.0.0.1") else self.ip
+        host = "127.0.0.1" if self.ip in ("", "0.0.0.0", "::", "127.0.0.1") else self.ip
         return f"{scheme}://{host}:{self.port}"
 
     def settings(self) -> dict:
@@ -497,6 +497,9 @@ def cli(argv=None) -> int:
         return 1
     try:
         say(f"The hub is up at {hub.url}/ (listening on {args.ip}:{args.port}).")
+        if args.ip in ("", "0.0.0.0", "::"):
+            say(f"Learners open http://{socket.gethostname()}:{args.port}/ "
+                f"(or this machine's address on the room's network).")
         if hub.password:
             say(f"Learners log in as {names[0]} … {names[-1]} with the workshop password; "
                 f"{hub.admin} logs in with: {hub.admin_password}")
