@@ -157,8 +157,8 @@ class Workshop:
         if not isinstance(admin, str) or not admin or admin in self.users:
             raise ValueError(f"--admin must be a name that is not a learner's, but got {admin!r}.")
         _check_port(port)
-        if not isinstance(cull_idle, int) or cull_idle < 60:
-            raise ValueError(f"--cull-idle must be a whole number of seconds, at least 60, "
+        if isinstance(cull_idle, bool) or not isinstance(cull_idle, int) or cull_idle < 10:
+            raise ValueError(f"--cull-idle must be a whole number of seconds, at least 10, "
                              f"but got {cull_idle!r}.")
         if bool(ssl_cert) != bool(ssl_key):
             raise ValueError("--ssl-cert and --ssl-key go together: give both or neither.")
@@ -171,7 +171,8 @@ class Workshop:
         self.course = find_course(course, allow_packaged=True) if course else find_course(
             allow_packaged=True)
         self.cull_idle = cull_idle
-        self.cull_every = cull_every or max(60, min(300, cull_idle // 4))
+        # the culler looks every quarter of the timeout, at most every 5 minutes
+        self.cull_every = cull_every or max(5, min(300, cull_idle // 4))
         self.start_timeout = start_timeout
         self.ssl = (str(ssl_cert), str(ssl_key)) if ssl_cert else None
         self.singleuser_args = list(singleuser_args)

@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -378,11 +379,11 @@ def test_a_learner_logs_in_lands_in_lesson_1_and_moves_a_slider(running_hub, tmp
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_command_starts_a_hub_prestarts_servers_and_stops_cleanly_on_sigterm(proxy, tmp_path):
+def test_the_command_prestarts_servers_culls_idle_ones_and_stops_cleanly_on_sigterm(proxy, tmp_path):
     port = labharness.free_port()
     state = tmp_path / "state"
     cmd = [sys.executable, "-m", "gdcourse.cli", "hub", "--users", "1", "--port", str(port),
-           "--dir", str(state), "--password", "room-42", "--proxy", str(proxy), "--cull-idle", "600"]
+           "--dir", str(state), "--password", "room-42", "--proxy", str(proxy), "--cull-idle", "10"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL)
     lines = []
@@ -399,6 +400,18 @@ def test_the_command_starts_a_hub_prestarts_servers_and_stops_cleanly_on_sigterm
         settings = json.loads((state / "hub-settings.json").read_text())
         marker = f"{hub.MARKER_NAME}={settings['marker']}".encode()
         assert (state / "homes" / "learner01" / "lessons" / LESSON1).is_file()   # pre-started
+        # nobody uses the pre-started server: the idle culler stops it after --cull-idle 10 s
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/hub/api/users/learner01",
+                                     headers={"Authorization": f"token {settings['api_token']}"})
+        servers = {"": "running"}
+        for _ in range(120):
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                servers = json.loads(resp.read())["servers"]
+            if not servers:
+                break
+            time.sleep(0.5)  # the culler acts on its own clock; poll the hub for the result
+        assert servers == {}, f"the idle culler did not stop the idle server: {servers}"
+        assert "Culling server learner01" in (state / "jupyterhub.log").read_text()
     finally:
         proc.terminate()
         rest, _ = proc.communicate(timeout=90)
