@@ -467,6 +467,9 @@ def cli(argv=None) -> int:
     say = lambda text: print(text, flush=True)  # noqa: E731
     try:
         names = learner_names(args.users)
+        if args.prestart_parallel is not None and args.prestart_parallel < 1:
+            raise ValueError(f"--prestart-parallel must be a whole number of 1 or more, but got "
+                             f"{args.prestart_parallel}.")
         import jupyterhub  # noqa: F401
     except ValueError as exc:
         print(f"gdcourse hub: {exc}", file=sys.stderr)
@@ -493,10 +496,6 @@ def cli(argv=None) -> int:
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         hub.start()
-    except HubError as exc:
-        print(f"gdcourse hub: {exc}", file=sys.stderr)
-        return 1
-    try:
         say(f"The hub is up at {hub.url}/ (listening on {args.ip}:{args.port}).")
         if args.ip in ("", "0.0.0.0", "::"):
             say(f"Learners open http://{socket.gethostname()}:{args.port}/ "

@@ -178,6 +178,8 @@ def test_hub_command_refuses_without_npm_and_says_where_the_proxy_comes_from(tmp
 def test_hub_command_names_the_bad_argument(tmp_path, capsys):
     assert main(["hub", "--users", "0"]) == 2
     assert "--users must be a whole number from 1 to 500, but got 0" in capsys.readouterr().err
+    assert main(["hub", "--users", "2", "--prestart-parallel", "0"]) == 2
+    assert "--prestart-parallel must be a whole number of 1 or more, but got 0" in capsys.readouterr().err
     assert main(["hub", "--users", "2", "--proxy", str(tmp_path / "nope")]) == 2
     assert "--proxy must be the path of configurable-http-proxy" in capsys.readouterr().err
 
