@@ -8,6 +8,8 @@
     gdcourse check [NOTEBOOK ...]                  self-check your exercises
     gdcourse grade SUBMISSIONS --out grades.csv    grade a folder of submitted notebooks
     gdcourse build-exercises [--check]             write exercises/ from solutions/ (authors)
+    gdcourse hub --users N [--password PW]         a workshop JupyterHub on this machine
+    gdcourse link --hub URL [--lesson N]           the nbgitpuller link that opens a lesson on a hub
     gdcourse --version
 """
 
@@ -30,6 +32,8 @@ _DELEGATED = {
     "check": ("gdcourse.selfcheck", "run your exercise notebooks and print a score table"),
     "grade": ("gdcourse.grading", "grade a folder of submitted notebooks into a CSV (instructors)"),
     "build-exercises": ("gdcourse.authoring", "write exercises/ from solutions/, or --check they agree"),
+    "hub": ("gdcourse.hub", "start a workshop JupyterHub: every learner gets the course at lesson 1"),
+    "link": ("gdcourse.links", "print the nbgitpuller link that opens a lesson on a JupyterHub"),
 }
 
 
