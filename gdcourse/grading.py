@@ -312,10 +312,17 @@ class _Progress:
 
 
 def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1024,
-          lesson=None, jobs: int = 2, progress=None) -> list[GradeRow]:
-    """Grade every submission in the folder; one :class:`GradeRow` per student × exercise."""
+          lesson=None, jobs: int = 2, progress=None, shard=None) -> list[GradeRow]:
+    """Grade every submission in the folder; one :class:`GradeRow` per student × exercise.
+
+    ``shard`` (``"K/N"`` or ``(K, N)``) keeps only the students of that shard
+    (:func:`gdcourse.gradebook.select_shard`).
+    """
     folder = Path(submissions)
     students = _discover(folder)
+    if shard is not None:
+        from .gradebook import select_shard
+        students = select_shard(students, shard, key=lambda entry: entry[0])
     answers_by_student, unreadable = {}, {}
     for student, files in students:
         merged, problems = {}, []
@@ -443,7 +450,14 @@ def cli(argv=None) -> int:
     parser.add_argument("--lesson", default=None, help="lesson number, e.g. 1 (default: from "
                                                        "the notebooks)")
     parser.add_argument("--jobs", type=int, default=2, help="answers run in parallel (default 2)")
+    from . import gradebook
+    gradebook.add_grade_options(parser)  # --shard K/N, --wide GRADEBOOK.csv, --feedback DIR
     args = parser.parse_args(argv)
+    try:
+        shard = gradebook.parse_shard(args.shard) if args.shard is not None else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.submissions.is_dir():
         print(f"error: {args.submissions} is not a folder", file=sys.stderr)
         return 2
@@ -453,12 +467,16 @@ def cli(argv=None) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
     try:
         rows = grade(args.submissions, seed=seed, timeout=args.timeout, memory_mb=args.memory,
-                     lesson=args.lesson, jobs=args.jobs, progress=sys.stderr)
+                     lesson=args.lesson, jobs=args.jobs, progress=sys.stderr, shard=shard)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    write_csv(rows, args.out)
-    print(_summary(rows))
+    if shard is None:
+        write_csv(rows, args.out)
+    else:  # the part starts with '# gdcourse-shard: K/N' for `gdcourse merge-grades`
+        gradebook.write_grades_csv(rows, args.out, shard=shard)
+    gradebook.write_outputs(rows, args)
+    print(_summary(rows) if rows else "no students in this shard")
     students = len({r.student for r in rows})
     print(f"wrote {args.out}: {len(rows)} rows for {students} submission(s); seed {seed} "
           f"(pass --seed {seed} to reproduce)")
