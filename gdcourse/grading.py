@@ -537,7 +537,7 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
           lesson=None, jobs: int | None = None, progress=None,
           on_row: Callable[[GradeRow], None] | None = None,
           done: dict | None = None, features: dict | None = None,
-          fresh_interpreters: bool = False) -> list[GradeRow]:
+          fresh_interpreters: bool = False, shard=None) -> list[GradeRow]:
     """Grade every submission in the folder; one :class:`GradeRow` per student × exercise.
 
     ``on_row(row)`` is called the moment each row is final; ``done`` maps
@@ -546,10 +546,15 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
     default: everything :func:`gdcourse._sandbox.probe` finds.
     ``fresh_interpreters=True`` starts a new worker for every answer instead of
     forking warm ones (the slow path, to compare with; same sandbox, same grades).
+    ``shard`` (``"K/N"`` or ``(K, N)``) keeps only the students of that shard
+    (:func:`gdcourse.gradebook.select_shard`).
     """
     folder = Path(submissions)
     done = dict(done or {})
     students = discover_students(folder)
+    if shard is not None:
+        from .gradebook import select_shard
+        students = select_shard(students, shard, key=lambda student: student.key)
     answers_by_student, unreadable, notes_by_student = {}, {}, {}
     for student in students:
         try:
@@ -726,11 +731,17 @@ def _csv_fields(row: GradeRow) -> list:
             row.message, row.review, row.sandbox]
 
 
-def write_csv(rows, path) -> None:
-    """Write the whole gradebook atomically (a temporary file, then a rename)."""
+def write_csv(rows, path, shard=None) -> None:
+    """Write the whole gradebook atomically (a temporary file, then a rename).
+
+    With ``shard`` ``(k, n)`` the file is a part for ``gdcourse merge-grades``: its
+    first line is ``# gdcourse-shard: k/n``.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
+        if shard is not None:
+            fh.write(f"# gdcourse-shard: {shard[0]}/{shard[1]}\n")
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for row in rows:
@@ -742,6 +753,9 @@ def read_csv(path) -> dict:
     """``{(student, exercise): GradeRow}`` from a gradebook (a partial one, for ``--resume``)."""
     rows = {}
     with open(path, newline="", encoding="utf-8") as fh:
+        first = fh.readline()
+        if not first.startswith("#"):     # a shard part's '# gdcourse-shard: k/n' line
+            fh.seek(0)
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or list(reader.fieldnames)[:7] != list(CSV_COLUMNS)[:7]:
             raise ValueError(f"{path} is not a gdcourse gradebook (columns "
@@ -829,7 +843,14 @@ def cli(argv=None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="keep the rows already in --out and grade only the missing ones "
                              "(needs the --seed of the first run)")
+    from . import gradebook
+    gradebook.add_grade_options(parser)  # --shard K/N, --wide GRADEBOOK.csv, --feedback DIR
     args = parser.parse_args(argv)
+    try:
+        shard = gradebook.parse_shard(args.shard) if args.shard is not None else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.submissions.is_dir():
         print(f"error: {args.submissions} is not a folder", file=sys.stderr)
         return 2
@@ -862,14 +883,15 @@ def cli(argv=None) -> int:
     try:
         rows = grade(args.submissions, seed=seed, timeout=args.timeout, memory_mb=args.memory,
                      lesson=args.lesson, jobs=args.jobs, progress=sys.stderr, on_row=appender,
-                     done=done)
+                     done=done, shard=shard)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         appender.close()
-    write_csv(rows, args.out)
-    print(_summary(rows))
+    write_csv(rows, args.out, shard=shard)  # a part starts '# gdcourse-shard: K/N'
+    gradebook.write_outputs(rows, args)
+    print(_summary(rows) if rows else "no students in this shard")
     students = len({r.student for r in rows})
     print(f"wrote {args.out}: {len(rows)} rows for {students} submission(s); seed {seed} "
           f"(pass --seed {seed} to reproduce)")

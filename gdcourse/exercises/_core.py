@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import textwrap
@@ -394,7 +395,15 @@ class Exercise:
         return Note(f"**Hint {n}/{len(self.hints)}**{more}: {self.hints[n - 1]}")
 
     def solution(self) -> Note:
-        """The reference solution's source code, as Markdown."""
+        """The reference solution's source code, as Markdown.
+
+        With ``GDCOURSE_HIDE_SOLUTIONS=1`` (or true/yes/on) in the environment, e.g. set
+        by the hub for a marked assessment, it says that solutions are hidden instead.
+        """
+        if os.environ.get("GDCOURSE_HIDE_SOLUTIONS", "").strip().lower() in (
+                "1", "true", "yes", "on"):
+            return Note(f"Solutions are hidden for this course (a marked assessment), so "
+                        f"`{self.id}` shows none. `.hint()` still gives hints.")
         try:
             source = textwrap.dedent(inspect.getsource(self.reference))
         except (OSError, TypeError):
