@@ -845,12 +845,14 @@ def confusion_matrix(y_true, y_pred, n_classes: int = 10) -> np.ndarray:
 # --- learning-rate range test ------------------------------------------------------------
 
 class LRRangeResult(NamedTuple):
-    """``lrs`` and the batch ``losses`` at each, ``smoothed`` losses, and the ``suggestion``."""
+    """``lrs`` and the batch ``losses`` at each, ``smoothed`` losses, the ``suggestion``
+    (where the smoothed loss falls fastest) and ``lr_at_min`` (where it is lowest)."""
 
     lrs: np.ndarray
     losses: np.ndarray
     smoothed: np.ndarray
     suggestion: float
+    lr_at_min: float
 
 
 def lr_range_test(model, X, y, make_step, *, lr_min: float = 1e-5, lr_max: float = 1.0,
@@ -862,9 +864,10 @@ def lr_range_test(model, X, y, make_step, *, lr_min: float = 1e-5, lr_max: float
     function of the step count t, e.g. ``lambda lr: optimizer_step("adam", lr=lr)``
     or ``lambda lr: adam_step_fn(my_adam_step, lr)``.  Update t uses
     α_t = lr_min·(lr_max/lr_min)^(t/(num_updates − 1)).  The run stops once the
-    smoothed loss exceeds ``stop_factor`` times its lowest value.  The suggestion
-    is a tenth of the α at the lowest smoothed loss: the largest rates that still
-    reduce the loss are just below where it blows up.
+    smoothed loss (an exponential average, weight 0.2 on the newest batch) exceeds
+    ``stop_factor`` times its lowest value.  The suggestion is the α where the
+    smoothed loss falls fastest against log α (its steepest descent); the α at
+    the lowest loss is already at the edge of blowing up.
     """
     check_callable(make_step, "make_step")
     lr_min = check_positive(lr_min, "lr_min")
@@ -900,9 +903,12 @@ def lr_range_test(model, X, y, make_step, *, lr_min: float = 1e-5, lr_max: float
                 break
             theta, state = step(theta, grad, state)
             theta = np.asarray(theta, dtype=float)
-    smooth_arr = np.array(smooth)
-    suggestion = float(lrs[int(np.argmin(smooth_arr))] / 10)
-    return LRRangeResult(np.array(lrs), np.array(losses), smooth_arr, suggestion)
+    smooth_arr, lr_arr = np.array(smooth), np.array(lrs)
+    if lr_arr.size < 3:
+        raise ValueError(f"the loss blew up after {lr_arr.size} updates: lower lr_min (now {lr_min:g}).")
+    slope = np.gradient(smooth_arr, np.log(lr_arr))
+    suggestion = float(lr_arr[int(np.argmin(slope))])
+    return LRRangeResult(lr_arr, np.array(losses), smooth_arr, suggestion, float(lr_arr[int(np.argmin(smooth_arr))]))
 
 
 # --- the scikit-learn reference -------------------------------------------------------

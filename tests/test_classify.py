@@ -254,7 +254,9 @@ def test_lr_range_test_finds_a_rate_below_the_blow_up(digits):
                         lr_min=1e-5, lr_max=10.0, num_updates=120, random_state=0)
     assert np.all(np.diff(r.lrs) > 0) and r.lrs[0] == pytest.approx(1e-5)
     assert r.smoothed.min() < 0.5 * r.smoothed[0]
-    assert 1e-4 < r.suggestion < 1.0
+    assert 1e-3 < r.suggestion < r.lr_at_min < 10.0
+    slope = np.gradient(r.smoothed, np.log(r.lrs))
+    assert slope[np.searchsorted(r.lrs, r.suggestion)] == slope.min()
     with pytest.raises(ValueError, match="lr_max must be larger"):
         C.lr_range_test(C.SoftmaxRegression(64), Xtr, ytr, lambda lr: None, lr_min=1.0, lr_max=0.1)
 
