@@ -315,3 +315,10 @@ def test_torch_adam_gives_the_same_loss_curve(digits):
         loss.backward()
         opt.step()
     assert np.allclose(ours, theirs, rtol=0, atol=1e-10)
+
+
+def test_gdcourse_list_knows_lesson_7():
+    from gdcourse import course
+    info = {i.number: i for i in course.lessons(ROOT)}[7]
+    assert info.path.name == "07_capstone.ipynb" and "Capstone" in info.title
+    assert info.minutes == "50 minutes" and len(info.objectives) == 7
