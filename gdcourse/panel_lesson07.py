@@ -50,7 +50,7 @@ def _digits_split(random_state):
 class TrainingPanel(Panel):
     """See the module docstring; make one with :func:`training_panel`."""
 
-    figsize = (10.5, 3.3)
+    figsize = (9.6, 3.1)
     dpi = 80
 
     def __init__(self, steps=None, *, random_state=0, max_epochs: int = 60, patience: int = 10,
@@ -91,7 +91,7 @@ class TrainingPanel(Panel):
 
     def _build(self):
         fig = self.figure
-        fig.subplots_adjust(left=0.06, right=0.97, bottom=0.16, top=0.86, wspace=0.32)
+        fig.subplots_adjust(left=0.06, right=0.97, bottom=0.16, top=0.86, wspace=0.36)
         ax_loss, ax_acc, ax_cm = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.15, 1.15, 0.85]})
         epochs = self.max_epochs
         for ax, ylabel in ((ax_loss, "cross-entropy"), (ax_acc, "accuracy")):
@@ -108,8 +108,11 @@ class TrainingPanel(Panel):
             self._moving(f"acc_{name}", ax_acc.plot([], [], color=_COLORS[name], lw=1.6)[0])
         self._moving("best", ax_loss.plot([], [], "o", color="black", ms=5, label="best (early stopping)")[0])
         ax_loss.legend(loc="upper right", fontsize=7.5)
-        self._readout("loss", ax_loss, "loss per epoch")
-        self._readout("acc", ax_acc, "accuracy per epoch")
+        # the settings of the run, in the picture (so a saved image says what trained)
+        self._moving("settings", ax_acc.text(0.97, 0.05, "", transform=ax_acc.transAxes, fontsize=7.5,
+                                             ha="right", color="0.25"))
+        self._readout("loss", ax_loss, "loss per epoch (train / validation)")
+        self._readout("acc", ax_acc, "accuracy per epoch (train / validation)")
         image = ax_cm.imshow(np.zeros((10, 10)), vmin=0, vmax=1, cmap="Blues", interpolation="nearest")
         self._moving("confusion", image)
         ax_cm.set_xticks(range(10))
@@ -117,7 +120,7 @@ class TrainingPanel(Panel):
         ax_cm.tick_params(labelsize=7)
         ax_cm.set_xlabel("predicted")
         ax_cm.set_ylabel("true")
-        self._readout("confusion", ax_cm, "validation confusion (row share)")
+        self._readout("confusion", ax_cm, "validation confusion")
 
     def _message_axes(self):
         return self.figure.axes[0]
@@ -249,6 +252,9 @@ class TrainingPanel(Panel):
         for name in ("train", "val"):
             self.artists[f"loss_{name}"].set_data(epochs, np.minimum(h[f"{name}_loss"], 3.2))
             self.artists[f"acc_{name}"].set_data(epochs, h[f"{name}_acc"])
+        name, lr, batch_size, hidden, decay = self._config
+        model = "softmax" if hidden == 0 else f"MLP {hidden}"
+        self.artists["settings"].set_text(f"{name} α={lr:.2g} b={batch_size} {model} λ={decay:g}")
         best = trainer.best_epoch
         self.artists["best"].set_data([best], [min(h["val_loss"][best], 3.2)])
         with np.errstate(all="ignore"):
@@ -260,9 +266,9 @@ class TrainingPanel(Panel):
                  ("stopped early" if trainer.stop_reason == "early_stopping" else
                   "diverged" if trainer.stop_reason == "diverged" else
                   "done" if trainer.epoch_count >= self.max_epochs else "paused" if trainer.epoch_count else "ready"))
-        self._say("loss", f"epoch {trainer.epoch_count}/{self.max_epochs} ({state}): "
-                          f"train {h['train_loss'][-1]:.3f}, val {h['val_loss'][-1]:.3f}, best epoch {best}")
-        self._say("acc", f"accuracy: train {h['train_acc'][-1]:.1%}, val {h['val_acc'][-1]:.1%}")
+        self._say("loss", f"epoch {trainer.epoch_count}/{self.max_epochs} ({state}): loss "
+                          f"{h['train_loss'][-1]:.3f} / {h['val_loss'][-1]:.3f}, best {best}")
+        self._say("acc", f"accuracy {h['train_acc'][-1]:.1%} / {h['val_acc'][-1]:.1%}")
         self._say("confusion", f"{int(np.trace(cm))}/{cm.sum()} validation digits right")
         if trainer.stop_reason == "diverged":
             self.message = "diverged: the loss blew up; lower α"
