@@ -6,7 +6,7 @@ section's markdown must contain (ignoring case and line breaks).  A section runs
 heading to the next heading of the same or a higher level, across cells.
 
 A concept the syllabus assigns to several lessons has one entry per lesson,
-its key ending in ``(lesson N)``.  Lessons 4–6 add their rows to the same dict.
+its key ending in ``(lesson N)``.  Lessons 4–7 add their rows to the same dict.
 
 ``docs/concepts.md`` renders the dict as a table (section "## Concept map");
 ``python tests/test_concepts.py`` prints that table, and a test checks the two
@@ -38,6 +38,7 @@ L3 = "lessons/03_update_rule.ipynb"
 L4 = "lessons/04_batch_sgd_minibatch.ipynb"
 L5 = "lessons/05_vanishing_exploding.ipynb"
 L6 = "lessons/06_adam.ipynb"
+L7 = "lessons/07_capstone.ipynb"
 
 CONCEPTS: dict[str, Section] = {
     # ---- lesson 1: the cost function
@@ -222,6 +223,50 @@ CONCEPTS: dict[str, Section] = {
     "Choosing the optimiser and learning rate in a training configuration": Section(
         L6, "8. Choosing the optimiser and learning rate in a training configuration",
         ("training configuration", "optim.get_optimizer", "torch.optim.adam", "log grid", "learning rate")),
+    # ---- lesson 7: the capstone, a digit classifier
+    "Real data offline: the 8×8 digits, a seeded stratified train/validation/test split, standardisation": Section(
+        L7, "1. Real data: 1,797 handwritten digits",
+        ("8×8", "64 features", "shipped with the course", "seed", "training set", "validation set", "test set", "stratified", "standardised",
+         "feature scaling")),
+    "Logistic regression on two classes (binary cross-entropy)": Section(
+        L7, "2. Two classes: logistic regression",
+        ("logistic regression", "binary cross-entropy", "batching.train", "bias column")),
+    "Softmax regression; the cross-entropy gradient (1/m)·Xᵀ(P − Y) by hand, gradient-checked": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("softmax", r"\nabla_W J = \frac1m X_b^\top (P - Y)", "one-hot", "chain rule", "gradient checker")),
+    "Initial-loss sanity check ≈ log k": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("initial-loss sanity check", r"\log 10", "2.303")),
+    "Numerically stable log-sum-exp, and what goes wrong without it": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("log-sum-exp", "overflows", "inf", "nan", "row maximum")),
+    "The learner's own optimiser (lesson-6 adam_step) trains the model on mini-batches": Section(
+        L7, "4. Your optimiser trains it",
+        ("adam_step", "any** step function", "mini-batch", "lesson 4")),
+    "Early stopping on the validation loss": Section(
+        L7, "4. Your optimiser trains it",
+        ("early stopping", "patience", "best epoch", "validation loss")),
+    "Learning-rate range test": Section(
+        L7, "5. A learning-rate range test",
+        ("learning-rate range test", "geometrically", "blows up", "steepest descent")),
+    "A small MLP beats the linear model; He initialisation and per-layer gradient norms on a real net": Section(
+        L7, "6. A small MLP beats the linear model",
+        ("relu", "gdcourse.deepnet", "he initialisation", "per-layer gradient norms", "lesson 5")),
+    "Weight decay against overfitting": Section(
+        L7, "7. Weight decay",
+        ("overfits", "weight decay", r"\frac\lambda2\lVert W\rVert^2", "underfitting")),
+    "A fair optimiser comparison: each tuned on a stated grid, spread over seeds": Section(
+        L7, "8. A fair optimiser comparison",
+        ("its own best α from the same grid", "validation loss", "seeds", "mean and spread")),
+    "Test accuracy, the confusion matrix and the misclassified digits": Section(
+        L7, "9. Results you can look at",
+        ("test set", "confusion matrix", "misclassified")),
+    "Oracles: scikit-learn's LogisticRegression and torch.optim.Adam": Section(
+        L7, "10. Two independent referees",
+        ("logisticregression", "torch.optim.adam", "10^{-10}", "same split")),
+    "A live training panel (TensorFlow Playground spirit)": Section(
+        L7, "11. The training panel",
+        ("**train**", "**stop**", "confusion matrix", "batch size", "hidden width", "weight decay")),
 }
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

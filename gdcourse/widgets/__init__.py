@@ -47,6 +47,8 @@ Panels of lessons 4–6
 ``optimizer_panel()``             optimiser, α, β1, β2, surface → path and loss per step
 ``bias_correction_panel()``       β1, β2 → Adam's first steps with and without bias correction
 ``compare_optimizers_panel()``    α scale, surface → SGD, momentum, RMSProp, Adam together
+``training_panel()``              optimiser, α, batch size, hidden width, weight decay, Train/Stop
+                                  → live loss and accuracy curves and a confusion matrix (lesson 7)
 ================================  =============================================================
 
 Panels that retrain (lessons 4 and 5) or run optimisers (lesson 6) cache
@@ -61,8 +63,9 @@ Where things are
 ``_blit.py``                      the one render path: a bounded cache of static layers, the
                                   redraw of one axes, the fast PNG encoder
 ``_parts.py``                     slider and dropdown factories, axis-window helpers, ``_as_xy``
-``lesson01.py`` … ``lesson06.py``  each lesson's panels; their numbers come from the module the
-                                  lesson teaches (``descent``, ``batching``, ``deepnet``, ``optim``)
+``lesson01.py`` … ``lesson07.py``  each lesson's panels; their numbers come from the module the
+                                  lesson teaches (``descent``, ``batching``, ``deepnet``, ``optim``,
+                                  ``classify``)
 ================================  =============================================================
 """
 
@@ -79,6 +82,7 @@ from .lesson04 import BatchSizePanel, SGDEscapePanel, batch_size_panel, sgd_esca
 from .lesson05 import GradientNormsPanel, gradient_norms_panel
 from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, bias_correction_panel,
                        compare_optimizers_panel, optimizer_panel)
+from .lesson07 import TrainingPanel, training_panel
 
 __all__ = [
     "Panel",
@@ -96,9 +100,11 @@ __all__ = [
     "optimizer_panel",
     "bias_correction_panel",
     "compare_optimizers_panel",
+    "training_panel",
 ]
 
 # also importable from here, as before the split (not in __all__, as before)
 _REEXPORTED = (DIVERGENCE_FACTOR, GD_COLOR, OPTIMIZER_COLORS, FitPanel, CrossEntropyPanel, TangentPanel,
                FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, BatchSizePanel,
-               SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel)
+               SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
+               TrainingPanel)
