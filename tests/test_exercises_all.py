@@ -72,3 +72,11 @@ def test_cases_mix_fixed_and_random_inputs(exercise):
 
     assert same(flat(a[:2]), flat(b[:2]))                 # the fixed ones
     assert not same(flat(a[-1:]), flat(b[-1:]))           # the random ones
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=lambda e: e.id)
+def test_every_exercise_can_be_sent_to_the_sandboxed_grader(exercise):
+    # an exercise whose run= is plain Python code checks in the notebook but cannot be graded
+    from gdcourse.exercises._calls import from_wire
+    tree = exercise.run.wire()
+    assert type(from_wire(tree)) is type(exercise.run)

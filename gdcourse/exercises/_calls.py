@@ -17,7 +17,9 @@ knows a reference or a mistake.
 * :class:`Reseeded`: ``fn(*case)`` twice and once with the last argument (a
   seed) plus one, for answers that draw random numbers;
 * :class:`Steps`: a stateful step ``fn(theta, grad, *state, *hyper) ->
-  (theta, *state)`` called several times, carrying what it returns.
+  (theta, *state)`` called several times, carrying what it returns;
+* :class:`MomentumLoop`: a training loop handed a momentum step built from
+  data (lesson 7's early stopping).
 
 :func:`run_job` is the child's entry point.
 """
@@ -34,7 +36,7 @@ import numpy as np
 from ._compare import _Quiet, _kind, _short
 from ._wire import Outcome, decode, encode, encode_outcome
 
-__all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "InProcess", "from_wire", "collect",
+__all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "MomentumLoop", "InProcess", "from_wire", "collect",
            "run_job"]
 
 
@@ -182,6 +184,46 @@ class Steps(Call):
         return tuple(records), tuple(calls)
 
 
+class MomentumLoop(Call):
+    """A training loop ``fn(theta0, grad_fn, val_loss_fn, step, num_epochs, patience)``.
+
+    The case carries the step as data, ``{"lr", "mu", "in_place"}``; this
+    procedure builds that heavy-ball momentum step, ``v ← μv + g, θ ← θ − αv``
+    (updating θ in place when ``in_place``, as the package's fast steps do), and
+    hands it to the learner's loop.  The value is ``(best_theta, history)`` as
+    float arrays (or whatever else came back, for the judge to describe).
+    """
+
+    name = "momentum_loop"
+
+    @staticmethod
+    def step_from(spec):
+        lr, mu, in_place = float(spec["lr"]), float(spec["mu"]), bool(spec["in_place"])
+
+        def step(theta, grad, state):
+            velocity = np.zeros_like(theta) if state is None else state
+            velocity = mu * velocity + grad
+            if in_place:
+                theta -= lr * velocity
+                return theta, velocity
+            return theta - lr * velocity, velocity
+        return step
+
+    def __call__(self, fn, case):
+        theta0, grad_fn, val_loss_fn, spec, num_epochs, patience = case
+        args = (snap(theta0), grad_fn, val_loss_fn, self.step_from(spec), num_epochs, patience)
+        before = _watched(args)
+        out = fn(*args)
+        calls = ((before, _watched(args)),)
+        if isinstance(out, (tuple, list)) and len(out) == 2:
+            try:
+                return (np.array(out[0], dtype=float, copy=True),
+                        np.asarray(out[1], dtype=float)), calls
+            except (TypeError, ValueError):
+                pass
+        return out, calls
+
+
 class InProcess(Call):
     """An exercise's own ``run(fn, case) -> value`` function (the older form of ``run=``).
 
@@ -199,13 +241,13 @@ class InProcess(Call):
         raise ValueError("this exercise's check calls the answer through its own Python "
                          "function (run=...), which the sandboxed grader cannot send to the "
                          "child; use a gdcourse.exercises._calls procedure (Plain, Warnings, "
-                         "Reseeded, Steps)")
+                         "Reseeded, Steps, MomentumLoop)")
 
     def __call__(self, fn, case):
         return self.run(fn, case), ()
 
 
-_PROCEDURES = {cls.name: cls for cls in (Plain, Warnings, Reseeded, Steps)}
+_PROCEDURES = {cls.name: cls for cls in (Plain, Warnings, Reseeded, Steps, MomentumLoop)}
 
 
 def from_wire(tree: dict) -> Call:

@@ -202,6 +202,40 @@ def _copy_case(case):
 # the exercise object
 # ---------------------------------------------------------------------------
 
+def _set_aside_shared_nonfinite(got, wrong):
+    """``(got, wrong)`` with the NaN/inf entries they share set to 0, or ``None``.
+
+    ``None`` when the two do not have non-finite entries in exactly the same
+    places (with the same signs for inf) or hold nothing non-finite at all.
+    Tuples and lists are walked element by element.
+    """
+    if isinstance(got, (tuple, list)) and isinstance(wrong, (tuple, list)):
+        if len(got) != len(wrong):
+            return None
+        pairs = [_set_aside_shared_nonfinite(g, w) for g, w in zip(got, wrong)]
+        if all(p is None for p in pairs):
+            return None
+        pairs = [(g, w) if p is None else p for p, g, w in zip(pairs, got, wrong)]
+        kind = tuple if isinstance(got, tuple) else list
+        return kind(p[0] for p in pairs), (tuple if isinstance(wrong, tuple) else list)(p[1] for p in pairs)
+    try:
+        g, w = np.asarray(got), np.asarray(wrong)
+    except Exception:
+        return None
+    if g.shape != w.shape or g.dtype.kind not in "fc" or w.dtype.kind not in "fc":
+        return None
+    bad_g, bad_w = ~np.isfinite(g), ~np.isfinite(w)
+    if not bad_g.any() or not np.array_equal(bad_g, bad_w):
+        return None
+    if not np.array_equal(np.isnan(g), np.isnan(w)) or not np.array_equal(g[np.isinf(g)], w[np.isinf(w)]):
+        return None
+    g, w = g.copy(), w.copy()
+    g[bad_g], w[bad_w] = 0.0, 0.0
+    if np.ndim(got) == 0 and not isinstance(got, np.ndarray):
+        return type(got)(g) if isinstance(got, float) else g[()], float(w) if isinstance(wrong, float) else w[()]
+    return g, w
+
+
 class Exercise:
     """One graded exercise; see the module docstring.
 
@@ -291,24 +325,42 @@ class Exercise:
         except Exception as exc:  # an odd return value must not crash the checker
             return f"your result could not be compared ({type(exc).__name__}: {_short(exc, 80)})."
 
-    def _reproduces(self, mistake, case, got, want) -> bool:
-        """Does ``mistake`` give ``got`` on ``case``, while differing from the reference there?"""
+    def _reproduces(self, mistake, case, got, want) -> str | None:
+        """How ``mistake`` explains ``got`` on ``case`` (where the reference gives ``want``).
+
+        ``"exactly"``: the mistake gives ``got`` there and differs from the
+        reference.  ``"non-finite"``: it does so only once the NaN/inf entries,
+        which both have in the very same places, are set aside (NaN is never
+        *equal* to NaN, so such a case cannot identify a mistake by itself).
+        ``None``: the mistake does not explain this case.
+        """
         try:
             with _Quiet():
                 wrong = self.run(mistake.fn, _copy_case(case))[0]
-                return self.compare(got, wrong) is None and self.compare(wrong, want) is not None
+                if self.compare(wrong, want) is None:
+                    return None
+                if self.compare(got, wrong) is None:
+                    return "exactly"
+                masked = _set_aside_shared_nonfinite(got, wrong)
+                if masked is not None and self.compare(*masked) is None:
+                    return "non-finite"
         except Exception:
-            return False
+            pass
+        return None
 
     def _name_mistake(self, wrong_cases) -> str | None:
         """The first mistake that reproduces the learner's output on EVERY wrong case.
 
         ``wrong_cases`` lists ``(case, got, want)``.  A mistake that explains
         only some of them (often a degenerate input such as z = 0) is not
-        named: the feedback then says what is wrong without guessing why.
+        named: the feedback then says what is wrong without guessing why.  A
+        case where both outputs are NaN or inf in the same entries is
+        consistent with a mistake but never identifies one: at least one wrong
+        case must be reproduced exactly.
         """
         for mistake in self.mistakes:
-            if all(self._reproduces(mistake, case, got, want) for case, got, want in wrong_cases):
+            how = [self._reproduces(mistake, case, got, want) for case, got, want in wrong_cases]
+            if None not in how and "exactly" in how:
                 return mistake.message
         return None
 

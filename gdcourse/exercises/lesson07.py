@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ._calls import MomentumLoop
 from ._core import Exercise, Fn, Mistake, compare_values
 
 __all__ = ["softmax_cross_entropy", "softmax_gradient", "train_early_stopping", "accuracy",
@@ -33,22 +34,30 @@ def _stable_lse(Z, axis=1):
     return M + np.log(np.exp(Z - M).sum(axis=axis, keepdims=True))
 
 
-def _compare_allowing_blow_up(rtol=1e-7, atol=1e-9):
-    """compare_values, except that a mistake whose value overflowed matches any non-finite answer."""
+def _compare_finite(overflow, rtol=1e-7, atol=1e-9):
+    """compare_values, with the line ``overflow`` for an answer that is NaN or inf where the truth is finite.
+
+    On these exercises the truth is finite on every case, and only the large
+    logits of the cases can make an answer overflow, so that line says what
+    went wrong and the fix.  No mistake is named from a NaN (it matches
+    nothing); this is a statement about the answer's own values.
+    """
     def compare(got, expected):
-        if isinstance(expected, (float, np.floating)) and not math.isfinite(expected):
-            try:
-                g = float(got)
-            except (TypeError, ValueError):
-                return "a different answer."
-            return None if not math.isfinite(g) else "a different answer."
-        if isinstance(expected, np.ndarray) and not np.all(np.isfinite(expected)):
-            arr = np.asarray(got, dtype=float) if got is not None else None
-            if arr is not None and arr.shape == expected.shape and not np.all(np.isfinite(arr)):
-                return None
-            return "a different answer."
+        try:
+            arr = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            arr = None
+        if (arr is not None and np.all(np.isfinite(expected)) and np.shape(expected) == arr.shape
+                and not np.all(np.isfinite(arr))):
+            bad = "nan" if np.isnan(arr).any() else "inf"
+            return f"{overflow} (your result holds {bad} where the true value is finite)"
         return compare_values(got, expected, rtol=rtol, atol=atol)
     return compare
+
+
+_NO_MAX_CE = ("no max-subtraction: e^Z overflowed to inf for a large logit; compute logsumexp as "
+              "M + log Σ e^(Z − M) with M the row maximum")
+_NO_MAX_GRAD = "no max-subtraction in the softmax: e^(XW) overflowed; subtract each row's maximum before the exponential"
 
 
 # --- 1. softmax cross-entropy --------------------------------------------------------
@@ -105,10 +114,9 @@ softmax_cross_entropy = Exercise(
     "lesson07.softmax_cross_entropy",
     _softmax_cross_entropy,
     cases=_ce_cases,
-    compare=_compare_allowing_blow_up(),
+    compare=_compare_finite(_NO_MAX_CE),
     mistakes=[
-        Mistake("no max-subtraction: e^Z overflowed to inf for a large logit; compute logsumexp as "
-                "M + log Σ e^(Z − M) with M the row maximum", _ce_variant("no_max")),
+        Mistake(_NO_MAX_CE, _ce_variant("no_max")),
         Mistake("you took the log of the softmax probabilities: P underflows to 0 for a very unlikely "
                 "true class and log 0 = −inf; use log P = Z − logsumexp(Z)", _ce_variant("log_of_softmax")),
         Mistake("the normalisation runs over the wrong axis: each row (sample) is normalised over its "
@@ -187,7 +195,7 @@ softmax_gradient = Exercise(
     "lesson07.softmax_gradient",
     _softmax_gradient,
     cases=_grad_cases,
-    compare=_compare_allowing_blow_up(rtol=1e-6, atol=1e-10),
+    compare=_compare_finite(_NO_MAX_GRAD, rtol=1e-6, atol=1e-10),
     mistakes=[
         Mistake("the 1/m is missing: average the gradient over the m samples, Xᵀ(P − Y)/m",
                 _grad_variant("no_mean")),
@@ -201,8 +209,7 @@ softmax_gradient = Exercise(
                 "over the k classes (axis=1)", _grad_variant("wrong_axis")),
         Mistake("the labels are not one-hot: P − y subtracts the label number from every column; "
                 "build Y with Y[np.arange(m), y] = 1", _grad_variant("not_one_hot")),
-        Mistake("no max-subtraction in the softmax: e^(XW) overflowed; subtract each row's maximum "
-                "before the exponential", _grad_variant("no_max")),
+        Mistake(_NO_MAX_GRAD, _grad_variant("no_max")),
     ],
     hints=[
         "First P: `Z = X @ W`, `E = np.exp(Z - Z.max(axis=1, keepdims=True))`, "
@@ -230,29 +237,6 @@ def _train_early_stopping(theta0, grad_fn, val_loss_fn, step, num_epochs, patien
             if bad >= patience:
                 break
     return best_theta, np.array(history)
-
-
-def _momentum(spec):
-    lr, mu, in_place = float(spec["lr"]), float(spec["mu"]), bool(spec["in_place"])
-
-    def step(theta, grad, state):
-        velocity = np.zeros_like(theta) if state is None else state
-        velocity = mu * velocity + grad
-        if in_place:
-            theta -= lr * velocity          # as the package's fast steps do
-            return theta, velocity
-        return theta - lr * velocity, velocity
-    return step
-
-
-def _loop_run(fn, case):
-    theta0, grad_fn, val_loss_fn, spec, num_epochs, patience = case
-    out = fn(theta0, grad_fn, val_loss_fn, _momentum(spec), num_epochs, patience)
-    if out is None:
-        return None
-    if isinstance(out, (tuple, list)) and len(out) == 2:
-        return (np.array(out[0], dtype=float, copy=True), np.asarray(out[1], dtype=float))
-    return out
 
 
 def _loop_compare(got, expected):
@@ -330,13 +314,15 @@ train_early_stopping = Exercise(
     "lesson07.train_early_stopping",
     _train_early_stopping,
     cases=_loop_cases,
-    run=_loop_run,
+    run=MomentumLoop(),
     compare=_loop_compare,
     mistakes=[
-        Mistake("you returned the last θ: return the θ of the epoch with the lowest validation loss",
-                _loop_variant("last")),
+        # the aliasing mistake first: on in-place steps it gives the same θ as returning the
+        # last one, and only the aliasing mistake is right on every other case too
         Mistake("the best θ changed after you saved it: the step updates θ in place, so store a copy "
                 "(best_theta = theta.copy())", _loop_variant("no_copy")),
+        Mistake("you returned the last θ: return the θ of the epoch with the lowest validation loss",
+                _loop_variant("last")),
         Mistake("the optimiser state is not carried: pass back the state the previous step returned "
                 "(theta, state = step(theta, g, state)); you passed None every time",
                 _loop_variant("stateless")),
