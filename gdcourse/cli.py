@@ -8,6 +8,7 @@
     gdcourse check [NOTEBOOK ...]                  self-check your exercises
     gdcourse grade SUBMISSIONS --out grades.csv    grade a folder of submitted notebooks
     gdcourse build-exercises [--check]             write exercises/ from solutions/ (authors)
+    gdcourse site OUT_DIR                          the course as an offline website (site extra)
     gdcourse --version
 """
 
@@ -30,6 +31,7 @@ _DELEGATED = {
     "check": ("gdcourse.selfcheck", "run your exercise notebooks and print a score table"),
     "grade": ("gdcourse.grading", "grade a folder of submitted notebooks into a CSV (instructors)"),
     "build-exercises": ("gdcourse.authoring", "write exercises/ from solutions/, or --check they agree"),
+    "site": ("gdcourse.site", "build the course as a static website that works offline"),
 }
 
 
