@@ -152,8 +152,8 @@ def test_every_page_loads_offline_without_errors(site_server, chromium):
             problems += [f"{rel}: {what}: {item}" for item in items]
         if math["formulas"] and not math["loaded"]:
             problems.append(f"{rel}: {math['formulas']} formulas but MathJax did not load")
-        elif math["errors"] or math["raw_tex"]:
-            problems.append(f"{rel}: {math['errors']} TeX errors, {math['raw_tex']} formulas not typeset")
+        elif math.get("errors") or math.get("raw_tex"):
+            problems.append(f"{rel}: {math.get('errors')} TeX errors, {math.get('raw_tex')} formulas not typeset")
         if rel.startswith("lessons/") and math.get("typeset", 0) == 0:
             problems.append(f"{rel}: no typeset math on a lesson page")
         bad = [i["src"] for i in images if not (i["complete"] and i["width"] > 0)]
