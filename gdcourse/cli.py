@@ -15,6 +15,8 @@
                                                    LMS gradebook and feedback pages
     gdcourse export nbgrader SOLUTIONS_DIR COURSE_DIR
     gdcourse export otter SOLUTION_NB MASTER_NB    the course for nbgrader / Otter-Grader
+
+    gdcourse site OUT_DIR                          the course as an offline website (site extra)
     gdcourse --version
 """
 
@@ -45,6 +47,8 @@ _DELEGATED = {
     "gradebook": ("gdcourse.gradebook:cli_gradebook",
                   "a wide LMS gradebook and/or HTML feedback pages from a grades CSV"),
     "export": ("gdcourse.interop", "write an nbgrader course or an Otter master notebook"),
+
+    "site": ("gdcourse.site", "build the course as a static website that works offline"),
 }
 
 
