@@ -171,3 +171,28 @@ def test_section_3_feedback_gaps_are_named(exercise, fn, fragment):
     for seed in range(6):
         result = exercise.evaluate(fn, np.random.default_rng([seed, 5]))
         assert result.status == "incorrect" and fragment in result.message, result
+
+
+# --- what the grader does: hidden cases and outcomes travel as JSON + arrays ---------------
+
+@pytest.mark.parametrize("exercise, right, wrong, fragment", [
+    (lesson04.train_epochs, train_loop, lambda *a: train_loop(*a, reshuffle=False), "same order"),
+    (lesson05.backward_pass, backprop_by_hand, backprop_no_fprime, "output layer first"),
+    (lesson05.clip_by_norm, lesson05.clip_by_norm.reference, clip_like_deepnet, "only the list"),
+    (lesson06.adam_step, lesson06.adam_step.reference, adam_keras, "ε̂ form"),
+])
+def test_round_trip_through_the_wire(exercise, right, wrong, fragment):
+    from gdcourse.exercises import _core
+    cases = exercise.grading_cases(4242)
+    expected = [exercise.expected(c) for c in cases]
+    arrays: dict = {}
+    sent = [tuple(_core.decode(_core.encode(c, arrays), arrays)) for c in cases]
+    for fn, want in ((right, None), (wrong, fragment)):
+        out_arrays: dict = {}
+        trees = [_core.encode_outcome(o, out_arrays) for o in exercise.collect(fn, sent)]
+        outcomes = [_core.decode_outcome(t, out_arrays) for t in trees]
+        result = exercise.judge(sent, outcomes, expected)
+        if want is None:
+            assert result.passed, result
+        else:
+            assert result.status == "incorrect" and want in result.message, result
