@@ -37,9 +37,9 @@ def _verdict(exercise, fn, fragment):
 def test_discovery_for_grade_and_check():
     assert {"lesson04", "lesson05", "lesson06"} <= set(available_lessons())
     assert [e.name for e in lesson_exercises("lesson04")] == [
-        "minibatch_indices", "minibatch_epoch", "updates_per_epoch"]
+        "minibatch_indices", "minibatch_epoch", "updates_per_epoch", "train_epochs"]
     assert [e.name for e in lesson_exercises("lesson05")] == [
-        "sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm"]
+        "sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "backward_pass"]
     assert [e.name for e in lesson_exercises("lesson06")] == [
         "momentum_step", "rmsprop_step", "adam_step"]
     assert get("lesson06.adam_step") is lesson06.adam_step

@@ -185,7 +185,12 @@ def _check_cases(rng):
     g_right = Fn(_G_EXPR, output="array", a=a, b=_FIXED_B)
     # right gradients with large steps: the relative error is the h² truncation error
     # (about 1e-3), so an answer that ignores h (and gets about 1e-10) fails on every seed
-    cases = [(f, Fn(_G_WRONG_EXPR, output="array", a=a, b=_FIXED_B), _FIXED_THETA.copy(), 1e-5),
+    g_wrong = Fn(_G_WRONG_EXPR, output="array", a=a, b=_FIXED_B)
+    cases = [(f, g_wrong, _FIXED_THETA.copy(), 1e-5),
+             # a wrong gradient shorter than the numerical one (‖g_a‖ < ‖g_n‖, ratio 0.76),
+             # where the first has ‖g_a‖ > ‖g_n‖: dividing by max(‖g_a‖, ‖g_n‖) is then
+             # told apart from dividing by either norm alone
+             (f, g_wrong, np.array([1.0, 1.0, 1.0]), 1e-5),
              (f, g_right, _FIXED_THETA.copy()),
              (f, g_right, _FIXED_THETA.copy(), 0.1), (f, g_right, -_FIXED_THETA, 0.3)]
     for shape, expr, h in (((3,), _G_WRONG_EXPR, 1e-5), ((4,), _G_WRONG_EXPR, 1e-4),
@@ -211,6 +216,8 @@ def _check_variant(kind):
             return float(diff / np.linalg.norm(g_n))
         if kind == "by_analytic":
             return float(diff / np.linalg.norm(g_a))
+        if kind == "max_norm":
+            return float(diff / max(np.linalg.norm(g_a), np.linalg.norm(g_n)))
         if kind == "elementwise":
             return float(np.max(np.abs(g_a - g_n) / (np.abs(g_a) + np.abs(g_n))))
         raise ValueError(kind)
@@ -226,6 +233,9 @@ gradient_check = Exercise(
     mistakes=[
         Mistake("that is the absolute error ‖g_a − g_n‖: divide by ‖g_a‖ + ‖g_n‖ to get the "
                 "relative error", _check_variant("absolute")),
+        Mistake("you divided by max(‖g_a‖, ‖g_n‖) (CS231n's form): a fine measure, but this "
+                "exercise (and the lesson) uses the sum, ‖g_a − g_n‖ / (‖g_a‖ + ‖g_n‖), about "
+                "half of yours", _check_variant("max_norm")),
         Mistake("you divided by ‖g_n‖ only: use ‖g_a‖ + ‖g_n‖ (symmetric, and safe when one "
                 "of them is zero)", _check_variant("by_numeric")),
         Mistake("you divided by ‖g_a‖ only: use ‖g_a‖ + ‖g_n‖ (symmetric, and safe when one "

@@ -12,6 +12,13 @@
     θ ← θ − α·(1/|b|)·X_bᵀ(X_bθ − y_b).  θ itself is left unchanged.
 ``updates_per_epoch(m, batch_size)``
     ⌈m / batch_size⌉, an ``int``.
+``train_epochs(theta, X, y, lr, batch_size, num_epochs, seed)``
+    the whole training loop: one generator ``np.random.default_rng(seed)``
+    made once, then per epoch a fresh ``rng.permutation(m)`` cut into batches
+    of ``batch_size`` (last one kept) and one update per batch.  Returns
+    ``(theta, losses)`` with ``losses`` the full-data J(θ) = (1/2m)‖Xθ − y‖²
+    before training and after each epoch (``num_epochs + 1`` floats), which
+    is :func:`gdcourse.batching.train`'s ``loss_per_epoch`` with plain SGD.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import numbers
 import numpy as np
 
 from ._calls import Reseeded
-from ._compare import compare_values
+from ._compare import _kind, compare_values
 from ._core import Exercise, Mistake
 from ._shared import five_points as _five_points
 from ._shared import random_problem as _random_problem
 
-__all__ = ["minibatch_indices", "minibatch_epoch", "updates_per_epoch", "EXERCISES"]
+__all__ = ["minibatch_indices", "minibatch_epoch", "updates_per_epoch", "train_epochs",
+           "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
 
@@ -367,4 +375,141 @@ updates_per_epoch = Exercise(
     ],
 )
 
-EXERCISES = (minibatch_indices, minibatch_epoch, updates_per_epoch)
+
+# --- train_epochs ------------------------------------------------------------------
+
+def _train_epochs(theta, X, y, lr, batch_size, num_epochs, seed):
+    rng = np.random.default_rng(seed)              # one generator for the whole run
+    theta = np.array(theta, dtype=float)           # a copy: the caller's θ stays as it was
+    m = len(y)
+
+    def cost(t):
+        r = X @ t - y
+        return float(r @ r) / (2 * m)
+
+    losses = [cost(theta)]                         # J(θ0) first
+    for _epoch in range(num_epochs):
+        order = rng.permutation(m)                 # a fresh order every epoch
+        for start in range(0, m, batch_size):
+            b = order[start:start + batch_size]
+            Xb, yb = X[b], y[b]
+            theta = theta - lr * Xb.T @ (Xb @ theta - yb) / len(b)
+        losses.append(cost(theta))                 # the full-data J after the epoch
+    return theta, losses
+
+
+def _compare_training(got, expected):
+    if got is None:
+        return "your function returned None: did you forget a `return`?"
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return (f"train_epochs should return two values, (theta, losses), but got "
+                f"{_kind(got)}.")
+    theta, losses = got
+    want_theta, want_losses = expected
+    problem = compare_values(theta, want_theta, rtol=1e-7, atol=1e-10,
+                             name="your θ after training")
+    if problem:
+        return problem
+    if isinstance(losses, np.ndarray) and losses.ndim == 1 or isinstance(losses, (list, tuple)):
+        if len(losses) != len(want_losses):
+            return (f"your loss history holds {len(losses)} value(s), but it should hold "
+                    f"num_epochs + 1 = {len(want_losses)}: J(θ) before training and after "
+                    f"each epoch.")
+    return compare_values(np.asarray(losses, dtype=float) if _numeric_list(losses) else losses,
+                          np.asarray(want_losses, dtype=float), rtol=1e-7, atol=1e-12,
+                          name="your loss history")
+
+
+def _numeric_list(value) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(v, numbers.Real) or (isinstance(v, np.ndarray) and v.size == 1) for v in value)
+
+
+def _training_cases(rng):
+    X5, y5 = _five_points()
+    cases = [(np.zeros(2), X5, y5, 0.05, 2, 3, 0),      # 5 = 2 + 2 + 1: a partial last batch
+             (np.array([1.0, 1.0]), X5, y5, 0.02, 1, 4, 7),   # SGD
+             (np.zeros(2), X5, y5, 0.1, 5, 2, 3)]      # one batch: batch gradient descent
+    for _ in range(2):
+        X, y = _random_problem(rng)
+        m = len(y)
+        batch_size = int(rng.integers(2, max(3, m // 2)))
+        if m % batch_size == 0:
+            batch_size += 1                         # keep a smaller last batch
+        cases.append((rng.normal(size=X.shape[1]), X, y, float(rng.uniform(0.02, 0.08)),
+                      batch_size, int(rng.integers(3, 6)), int(rng.integers(0, 2**31))))
+    return cases
+
+
+def _training_variant(kind):
+    def variant(theta, X, y, lr, batch_size, num_epochs, seed):
+        rng = np.random.default_rng(seed)
+        theta = np.array(theta, dtype=float)
+        m = len(y)
+
+        def cost(t):
+            r = X @ t - y
+            value = float(r @ r) / m
+            return value if kind == "no_half" else value / 2
+
+        losses = [] if kind == "no_initial" else [cost(theta)]
+        fixed = rng.permutation(m)
+        epochs = 1 if kind == "one_epoch" else num_epochs
+        for _epoch in range(epochs):
+            if kind == "no_reshuffle":
+                order = fixed
+            elif kind == "no_shuffle":
+                order = np.arange(m)
+            else:
+                order = rng.permutation(m) if _epoch else fixed
+            last = (m // batch_size) * batch_size if kind == "drop_last" else m
+            for start in range(0, last, batch_size):
+                b = order[start:start + batch_size]
+                Xb, yb = X[b], y[b]
+                scale = m if kind == "by_m" else len(b)
+                theta = theta - lr * Xb.T @ (Xb @ theta - yb) / scale
+                if kind == "batch_loss":
+                    r = Xb @ theta - yb
+                    batch_loss = float(r @ r) / (2 * len(b))
+            losses.append(batch_loss if kind == "batch_loss" else cost(theta))
+        return theta, losses
+    return variant
+
+
+train_epochs = Exercise(
+    "lesson04.train_epochs",
+    _train_epochs,
+    cases=_training_cases,
+    compare=_compare_training,
+    mistakes=[
+        Mistake("every epoch visits the samples in the same order: draw a fresh "
+                "rng.permutation(m) at the start of each epoch, from one generator made once, "
+                "before the loop (np.random.default_rng(seed) inside the loop restarts it, "
+                "giving the first permutation again)", _training_variant("no_reshuffle")),
+        Mistake("no shuffle: the batches take the samples in order 0, 1, 2, …; draw "
+                "rng.permutation(m) each epoch", _training_variant("no_shuffle")),
+        Mistake("the loss history has no J(θ0): record the full-data cost once before the "
+                "first epoch, then once after each epoch", _training_variant("no_initial")),
+        Mistake("the loop stops after one epoch: run num_epochs epochs",
+                _training_variant("one_epoch")),
+        Mistake("the history holds the last batch's loss: record the full-data "
+                "J(θ) = (1/2m)‖Xθ − y‖² after each epoch", _training_variant("batch_loss")),
+        Mistake("the ½ is missing from the recorded cost: J(θ) = (1/2m)‖Xθ − y‖²",
+                _training_variant("no_half")),
+        Mistake("you divided by m instead of the batch size |b|: each update averages over its "
+                "batch, (1/|b|)·X_bᵀ(X_bθ − y_b)", _training_variant("by_m")),
+        Mistake("a lost sample: the last, partial batch is dropped; keep it "
+                "(for start in range(0, m, batch_size))", _training_variant("drop_last")),
+    ],
+    hints=[
+        "Make `rng = np.random.default_rng(seed)` once, before any loop, and "
+        "`losses = [J(θ)]` with the starting θ.",
+        "For each epoch: `order = rng.permutation(m)`; for `start` in "
+        "`range(0, m, batch_size)` take `b = order[start:start + batch_size]` and update "
+        "`theta = theta - lr * X[b].T @ (X[b] @ theta - y[b]) / len(b)`.",
+        "After each epoch append the full-data cost `((X @ theta - y) ** 2).sum() / (2 * m)`, "
+        "and `return theta, losses` (num_epochs + 1 values).",
+    ],
+)
+
+EXERCISES = (minibatch_indices, minibatch_epoch, updates_per_epoch, train_epochs)

@@ -12,6 +12,12 @@
     a new list of arrays: all of them scaled by max_norm / ‖g‖ when the global
     norm ‖g‖ = √(Σ over every array of Σ g²) exceeds max_norm, unchanged
     otherwise; the input arrays stay as they were.
+``backward_pass(params, X, y)``
+    backpropagation through a small MLP (sigmoid hidden layers, a linear
+    output, J = (1/2m)Σ‖ŷ − y‖²): a list of ``(dW, db)`` per layer, input
+    layer first, from δ^L = (ŷ − y)/m, dW^l = (a^{l−1})ᵀδ^l, db^l = Σ_i δ^l_i and
+    δ^{l−1} = (δ^l (W^l)ᵀ) ⊙ σ'(z^{l−1}); the same as
+    ``gdcourse.deepnet.backward(params, forward(params, X, "sigmoid"), y)``.
 
 The initialisers are random, so their check compares statistics on large
 layers (standard deviation within a few per cent, mean ≈ 0, the normal
@@ -23,10 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._calls import Reseeded, Warnings
-from ._compare import compare_values
+from ._compare import _kind, compare_values
 from ._core import Exercise, Mistake
 
-__all__ = ["sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "EXERCISES"]
+__all__ = ["sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "backward_pass",
+           "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
 
@@ -279,6 +286,10 @@ def _compare_clip(got, expected):
     if not isinstance(out, (list, tuple)):
         return (f"the result should be a list of {len(ref)} array(s), but got a "
                 f"{type(out).__name__}.")
+    if (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], (list, tuple))
+            and len(out[0]) == len(ref) and np.ndim(out[1]) == 0):
+        return ("you returned a pair (clipped, norm), like gdcourse.deepnet.clip_by_norm: "
+                "this exercise asks for the clipped list only, so return only the list.")
     if len(out) != len(ref):
         return (f"the result should hold {len(ref)} array(s), one per input array, but holds "
                 f"{len(out)}.")
@@ -349,4 +360,137 @@ clip_by_norm = Exercise(
     ],
 )
 
-EXERCISES = (sigmoid_derivative, xavier_init, he_init, clip_by_norm)
+
+# --- backward_pass ----------------------------------------------------------------
+
+def _backward_pass(params, X, y):
+    activations = [X]                              # a^0 = X, then a^1 ... a^L = ŷ
+    for l, (W, b) in enumerate(params):
+        z = activations[-1] @ W + b
+        last = l == len(params) - 1
+        activations.append(z if last else 1.0 / (1.0 + np.exp(-z)))   # linear output
+    m = X.shape[0]
+    delta = (activations[-1] - y) / m              # δ^L = ∂J/∂z^L for J = (1/2m)Σ‖ŷ − y‖²
+    grads = []
+    for l in range(len(params) - 1, -1, -1):
+        W = params[l][0]
+        a_prev = activations[l]
+        grads.append((a_prev.T @ delta, delta.sum(axis=0)))
+        if l > 0:                                  # δ^{l−1} = (δ^l Wᵀ) ⊙ σ'(z^{l−1})
+            delta = (delta @ W.T) * a_prev * (1.0 - a_prev)
+    return grads[::-1]                             # input layer first
+
+
+def _compare_backward(got, expected):
+    L = len(expected)
+    if got is None:
+        return "your function returned None: did you forget a `return`?"
+    if not isinstance(got, (list, tuple)):
+        return (f"the result should be a list of {L} (dW, db) pairs, one per layer, but got "
+                f"{_kind(got)}.")
+    if len(got) != L:
+        return (f"the result should hold {L} (dW, db) pairs, one per layer (params has {L}), "
+                f"but holds {len(got)}.")
+    for l, (pair, (dW, db)) in enumerate(zip(got, expected), start=1):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return (f"item {l - 1} of your result should be a pair (dW, db) for layer {l}, but "
+                    f"got {_kind(pair)}.")
+        for name, value, want in (("dW", pair[0], dW), ("db", pair[1], db)):
+            problem = compare_values(value, want, rtol=1e-6, atol=1e-12,
+                                     name=f"the {name} of layer {l} (of {L})")
+            if problem:
+                return problem
+    return None
+
+
+def _mlp(rng, sizes, scale=1.0):
+    return [(rng.normal(scale=scale / np.sqrt(fi), size=(fi, fo)), rng.normal(scale=0.3, size=fo))
+            for fi, fo in zip(sizes[:-1], sizes[1:])]
+
+
+def _backward_cases(rng):
+    fixed = np.random.default_rng(2024)            # the same fixed cases for every seed
+    cases = []
+    for sizes, m in (([2, 3, 1], 4), ([3, 4, 4, 2], 5), ([2, 2, 2, 2, 1], 6)):
+        params = _mlp(fixed, sizes, scale=1.5)
+        cases.append((params, fixed.normal(size=(m, sizes[0])),
+                      fixed.normal(size=(m, sizes[-1]))))
+    for _ in range(2):
+        depth = int(rng.integers(2, 5))
+        sizes = [int(v) for v in rng.integers(2, 6, size=depth + 1)]
+        m = int(rng.integers(3, 9))
+        cases.append((_mlp(rng, sizes, scale=float(rng.uniform(0.8, 2.0))),
+                      rng.normal(size=(m, sizes[0])), rng.normal(size=(m, sizes[-1]))))
+    return cases
+
+
+def _backward_variant(kind):
+    def variant(params, X, y):
+        sig = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+        activations = [X]
+        for l, (W, b) in enumerate(params):
+            z = activations[-1] @ W + (0.0 if kind == "no_bias" else b)
+            last = l == len(params) - 1
+            activations.append(sig(z) if (not last or kind == "sigmoid_output") else z)
+        m = X.shape[0]
+        delta = activations[-1] - y
+        if kind != "sum":
+            delta = delta / m
+        if kind == "sigmoid_output":
+            delta = delta * activations[-1] * (1.0 - activations[-1])
+        grads = []
+        for l in range(len(params) - 1, -1, -1):
+            W = params[l][0]
+            a_prev = activations[l]
+            dW = delta.T @ a_prev if kind == "transposed" else a_prev.T @ delta
+            db = delta.mean(axis=0) if kind == "db_mean" else delta.sum(axis=0)
+            grads.append((dW, db))
+            if l > 0:
+                back = delta @ W.T
+                if kind == "no_fprime":
+                    delta = back
+                elif kind == "fprime_of_a":
+                    delta = back * sig(a_prev) * (1.0 - sig(a_prev))
+                else:
+                    delta = back * a_prev * (1.0 - a_prev)
+        return grads if kind == "reversed" else grads[::-1]
+    return variant
+
+
+backward_pass = Exercise(
+    "lesson05.backward_pass",
+    _backward_pass,
+    cases=_backward_cases,
+    compare=_compare_backward,
+    rtol=1e-6,
+    mistakes=[
+        Mistake("the f′ factor is missing: going down a layer, δ^{l−1} = (δ^l Wᵀ) ⊙ σ′(z^{l−1}), "
+                "not just δ^l Wᵀ", _backward_variant("no_fprime")),
+        Mistake("σ′ was taken of the activation a instead of the pre-activation z: "
+                "σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), so use a_prev * (1 - a_prev)",
+                _backward_variant("fprime_of_a")),
+        Mistake("the 1/m is missing: J averages over the m samples, so δ^L = (ŷ − y)/m",
+                _backward_variant("sum")),
+        Mistake("the list is output layer first: return it input layer first, "
+                "[(dW¹, db¹), …, (dW^L, db^L)] (reverse the list you built going down)",
+                _backward_variant("reversed")),
+        Mistake("dW is transposed: dW^l = (a^{l−1})ᵀ δ^l has W's shape (fan_in, fan_out)",
+                _backward_variant("transposed")),
+        Mistake("db averages δ over the samples: the 1/m is already in δ, so db^l = Σ_i δ^l_i "
+                "(delta.sum(axis=0))", _backward_variant("db_mean")),
+        Mistake("the output layer is linear (ŷ = z^L): apply the sigmoid to the hidden layers "
+                "only, so δ^L = (ŷ − y)/m has no σ′ factor", _backward_variant("sigmoid_output")),
+        Mistake("the forward pass ignores the biases: z^l = a^{l−1}W^l + b^l",
+                _backward_variant("no_bias")),
+    ],
+    hints=[
+        "Forward first, keeping every activation: `a = [X]`, then for each layer "
+        "`z = a[-1] @ W + b` and append σ(z), except the last layer, which appends z itself.",
+        "Backward from `delta = (a[-1] - y) / m`: for layer l (last to first) append "
+        "`(a[l].T @ delta, delta.sum(axis=0))`, then, if l > 0, "
+        "`delta = (delta @ W.T) * a[l] * (1 - a[l])` (σ′(z) = a(1 − a)).",
+        "Reverse the list at the end so it is input layer first.",
+    ],
+)
+
+EXERCISES = (sigmoid_derivative, xavier_init, he_init, clip_by_norm, backward_pass)

@@ -154,6 +154,9 @@ def _rmsprop_variant(kind):
             return theta - lr * grad / (new_s + eps), new_s
         if kind == "stale":
             return theta - lr * grad / (np.sqrt(new_s) + eps), s
+        if kind == "no_one_minus":
+            new_s = rho * s + grad ** 2
+            return theta - lr * grad / (np.sqrt(new_s) + eps), new_s
         if kind == "swapped":
             new_s = (1 - rho) * s + rho * grad ** 2
             return theta - lr * grad / (np.sqrt(new_s) + eps), new_s
@@ -182,6 +185,9 @@ rmsprop_step = Exercise(
                 _rmsprop_variant("no_sqrt")),
         Mistake("s is not carried: you return the s you were given; return the new "
                 "s = ρs + (1 − ρ)g²", _rmsprop_variant("stale")),
+        Mistake("the (1 − ρ) is missing: s ← ρs + (1 − ρ)g², not ρs + g² (without it s grows "
+                "about 1/(1 − ρ) times too large and the steps shrink)",
+                _rmsprop_variant("no_one_minus")),
         Mistake("ρ and 1 − ρ are swapped: s ← ρs + (1 − ρ)g² keeps most of the old s",
                 _rmsprop_variant("swapped")),
         Mistake("looks like the sign is flipped: θ ← θ − αg/(√s + ε)", _rmsprop_variant("sign")),
@@ -229,15 +235,23 @@ def _adam_cases(rng):
 
 def _adam_variant(kind):
     def variant(theta, grad, m, v, t, lr, beta1, beta2, eps):
-        step = t if kind == "t_not_t_plus_1" else t + 1
+        step = {"t_not_t_plus_1": t, "t_guarded": max(t, 1), "t_plus_2": t + 2}.get(kind, t + 1)
         new_m = beta1 * m + (1 - beta1) * grad
         new_v = beta2 * v + (1 - beta2) * grad ** 2
         m_hat = new_m / (1 - beta1 ** step)
         v_hat = new_v / (1 - beta2 ** step)
         if kind == "no_correction":
             m_hat, v_hat = new_m, new_v
+        if kind == "no_one_minus":
+            new_m = beta1 * m + grad
+            new_v = beta2 * v + grad ** 2
+            m_hat = new_m / (1 - beta1 ** step)
+            v_hat = new_v / (1 - beta2 ** step)
         if kind == "eps_inside":
             new_theta = theta - lr * m_hat / np.sqrt(v_hat + eps)
+        elif kind == "eps_hat":
+            new_theta = theta - (lr * np.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+                                 * new_m / (np.sqrt(new_v) + eps))
         elif kind == "sign":
             new_theta = theta + lr * m_hat / (np.sqrt(v_hat) + eps)
         else:
@@ -265,15 +279,25 @@ adam_step = Exercise(
     mistakes=[
         Mistake("no bias correction: m and v start at 0, so divide them by (1 − β1^(t+1)) and "
                 "(1 − β2^(t+1)) before the step", _adam_variant("no_correction")),
+        Mistake("that is the ε̂ form (the Adam paper's α_t, Keras): "
+                "α·√(1 − β2^(t+1))/(1 − β1^(t+1))·m/(√v + ε) adds ε before the bias correction; "
+                "this exercise follows torch.optim, θ ← θ − α·m̂/(√v̂ + ε) with ε added to √v̂",
+                _adam_variant("eps_hat")),
         Mistake("ε inside the square root: Adam adds ε after it, θ ← θ − α·m̂/(√v̂ + ε)",
                 _adam_variant("eps_inside")),
+        Mistake("the (1 − β) factors are missing: m ← β1·m + (1 − β1)g and "
+                "v ← β2·v + (1 − β2)g², not β·m + g", _adam_variant("no_one_minus")),
         Mistake("the step counter is not incremented: return t + 1, so the next call "
                 "bias-corrects for the next step", _adam_variant("counter")),
         Mistake("the state is not carried: you return the m and v you were given; return the "
                 "new m and v, which the next call needs", _adam_variant("not_carried")),
         Mistake("the bias correction uses t instead of t + 1: t counts the steps before this "
                 "call, so this step is number t + 1 (at t = 0, 1 − β^0 = 0 divides by zero)",
-                _adam_variant("t_not_t_plus_1")),
+                # the form that survives the first step: t, kept ≥ 1 (raw t gives NaN at
+                # t = 0, which the NaN note explains)
+                _adam_variant("t_guarded")),
+        Mistake("the bias correction is one step ahead: t + 1 is already this step's number, "
+                "so divide by (1 − β^(t+1)); did you add 1 twice?", _adam_variant("t_plus_2")),
         Mistake("looks like the sign is flipped: θ ← θ − α·m̂/(√v̂ + ε)", _adam_variant("sign")),
         Mistake("you returned the bias-corrected m̂ and v̂ as the state: carry the raw m and v, "
                 "correct them afresh at each step", _adam_variant("stores_hat")),
