@@ -13,6 +13,11 @@ panel's own work (compute, draw, PNG encode, transfer, blob URL).
     python benchmarks/bench_browser.py --strict              # exit 1 when a control misses 2x the floor
     python benchmarks/bench_browser.py --lessons 1,3 --presses 10
 
+For information it also measures a *picture floor*: a slider whose observer
+only swaps two PNGs that lesson 1's fit panel drew beforehand (same size, same
+path through the websocket and the blob URL, no compute/draw/encode).  The
+"own" column is a control's median minus the picture floor.
+
 How each control is moved, ``--presses`` times:
 
 * a slider: arrow keys on its handle, the first half one way (towards the
@@ -116,21 +121,23 @@ def _open(lp, path: str) -> None:
         raise RuntimeError(f"{path}: errors after Run All: {errors}")
 
 
-def measure_floor(server, browser, presses: int, timeout_ms: float) -> list[float]:
+def measure_floor(server, browser, presses: int, timeout_ms: float, *, image: bool = False) -> list[float]:
+    """The text floor (slider → Label text) or, with ``image``, the picture floor
+    (slider → one of two pre-drawn panel PNGs)."""
     lp = labharness.LabPage(server, browser.new_page())
     try:
-        _open(lp, "harness/floor.ipynb")
+        _open(lp, "harness/image_floor.ipynb" if image else "harness/floor.ipynb")
         page = lp.page
         box = lp.widget_outputs().first
         slider = box.locator(".widget-slider").first
         handle = slider.locator(".noUi-handle").first
-        label = box.locator(".widget-vbox > .widget-label").first
-        page.evaluate(_INSTALL, [slider.element_handle(), label.element_handle(), False])
+        target = box.locator("img").first if image else box.locator(".widget-vbox > .widget-label").first
+        page.evaluate(_INSTALL, [slider.element_handle(), target.element_handle(), image])
         handle.focus()
         for i in range(presses):  # the floor slider starts in the middle: walk right, then back
             handle.press("ArrowRight" if i < (presses + 1) // 2 else "ArrowLeft")
             if not _wait_sample(page, i + 1, timeout_ms):
-                raise RuntimeError("the floor slider's label did not change: the harness is broken")
+                raise RuntimeError("the floor slider's output did not change: the harness is broken")
         return _stop(page)
     finally:
         lp.close()
@@ -240,10 +247,12 @@ def main(argv=None) -> int:
     load_before, t_start = _load(), time.monotonic()
     rows = []
     with tempfile.TemporaryDirectory(prefix="gdcourse-bench-browser-") as tmp:
-        server = labharness.LabServer(Path(tmp) / "lab",
-                                      extra={"harness/floor.ipynb": labharness.floor_notebook()})
+        server = labharness.LabServer(Path(tmp) / "lab", extra={
+            "harness/floor.ipynb": labharness.floor_notebook(),
+            "harness/image_floor.ipynb": labharness.image_floor_notebook()})
         with server, labharness.Chromium(Path(tmp) / "chromium") as browser:
             floor_before = measure_floor(server, browser, args.presses, args.timeout)
+            image_floor = measure_floor(server, browser, args.presses, args.timeout, image=True)
             for lesson in lessons:
                 rows += measure_lesson(server, browser, lesson, args.presses, args.timeout)
             floor_after = measure_floor(server, browser, args.presses, args.timeout)
@@ -255,9 +264,12 @@ def main(argv=None) -> int:
     print(f"floor = IntSlider -> Label text: median {floor:.1f} ms (before the lessons "
           f"{_ms(floor_before):.1f} ms, after {_ms(floor_after):.1f} ms); target: median <= "
           f"{args.target:g}x the floor = {args.target * floor:.1f} ms")
+    picture = _ms(image_floor)
+    print(f"picture floor (information) = IntSlider -> swap of two pre-drawn panel PNGs: median "
+          f"{picture:.1f} ms; 'own' = a control's median minus it (compute + draw + encode + more)")
     print(f"{load_before} at the start; {load_after} at the end\n")
     header = (f"{'lesson':<24} {'panel':<34} {'control':<32} {'kind':<9} {'n':>3} {'median':>7} "
-              f"{'p90':>7} {'max':>7} {'ratio':>6}  result")
+              f"{'p90':>7} {'max':>7} {'own':>6} {'ratio':>6}  result")
     print(header)
     print("-" * len(header))
     failed, measured = [], 0
@@ -266,7 +278,7 @@ def main(argv=None) -> int:
         head = f"{r['lesson'][:24]:<24} {r['panel'][:34]:<34} {r['control'][:32]:<32} {r['kind']:<9}"
         if r["note"]:
             verdict = "-" if r["alive"] else "FAIL"
-            print(f"{head} {'':>3} {'':>7} {'':>7} {'':>7} {'':>6}  {verdict} ({r['note']})")
+            print(f"{head} {'':>3} {'':>7} {'':>7} {'':>7} {'':>6} {'':>6}  {verdict} ({r['note']})")
             if not r["alive"]:
                 failed.append(r)
             continue
@@ -275,9 +287,10 @@ def main(argv=None) -> int:
             median = _ms(s)
             ratio = median / floor
             verdict = "PASS" if ratio <= args.target and r["alive"] else "FAIL"
-            nums = f"{len(s):>3} {median:7.1f} {_p90(s):7.1f} {max(s):7.1f} {ratio:6.2f}"
+            nums = (f"{len(s):>3} {median:7.1f} {_p90(s):7.1f} {max(s):7.1f} {median - picture:6.1f} "
+                    f"{ratio:6.2f}")
         else:
-            verdict, nums = "FAIL", f"{0:>3} {'-':>7} {'-':>7} {'-':>7} {'-':>6}"
+            verdict, nums = "FAIL", f"{0:>3} {'-':>7} {'-':>7} {'-':>7} {'-':>6} {'-':>6}"
         note = "" if r["alive"] else f" (no new image within {args.timeout:.0f} ms after {len(s)} " \
                                      f"good interaction(s))"
         print(f"{head} {nums}  {verdict}{note}")
@@ -287,6 +300,12 @@ def main(argv=None) -> int:
     print(f"{measured - sum(1 for r in failed if not r['note'])} of {measured} controls within "
           f"{args.target:g}x the floor ({floor:.1f} ms) in this run; "
           f"{len(rows) - measured} disabled or hidden; {time.monotonic() - t_start:.0f} s in all")
+    timed = [r for r in rows if r["samples"] and not r["note"]]
+    tight = [r for r in timed if _ms(r["samples"]) > args.target * picture or not r["alive"]]
+    print(f"(information) against the picture floor ({picture:.1f} ms): "
+          f"{len(timed) - len(tight)} of {len(timed)} timed controls within {args.target:g}x"
+          + (": above it " + "; ".join(f"{r['lesson'][:2]} {r['control']!r} {_ms(r['samples']):.1f} ms"
+                                       for r in tight) if tight else ""))
     if failed:
         print("FAIL: " + "; ".join(f"{r['lesson'][:2]} {r['panel']} {r['control']!r}" for r in failed))
     return 1 if (args.strict and failed) else 0

@@ -49,7 +49,7 @@ __all__ = [
     "free_port", "LabServer", "Chromium", "launch_chromium", "LabPage", "Slider", "Control",
     "panel_controls", "HarnessError",
     "SELFTEST_ERROR", "SELFTEST_BROKEN_TEXT",
-    "selftest_notebook", "controls_selftest_notebook", "CONTROLS_SELFTEST_DEAD",
+    "selftest_notebook", "controls_selftest_notebook", "image_floor_notebook", "CONTROLS_SELFTEST_DEAD",
     "CONTROLS_SELFTEST_NO_TOOLTIP", "floor_notebook", "lesson_notebooks",
     "exercise_notebooks",
 ]
@@ -232,6 +232,24 @@ def controls_selftest_notebook() -> dict:
     with a tooltip while a dropdown makes it irrelevant), and one with dead controls
     (see :data:`CONTROLS_SELFTEST_DEAD`) and a disabled slider without a tooltip."""
     return _notebook([_SELFTEST_SETUP, _CONTROLS_GOOD, _CONTROLS_BAD])
+
+
+def image_floor_notebook() -> dict:
+    """The picture floor: an IntSlider whose observer only swaps two PNGs that a real panel
+    (lesson 1's fit panel) drew beforehand, so each move moves a panel-sized picture
+    through the same path (websocket, blob URL) with no compute, draw or encode."""
+    return _notebook(['''\
+import ipywidgets as widgets
+from gdcourse.data import five_points
+from gdcourse.widgets import fit_panel
+p = fit_panel(five_points())
+frames = [p.set(theta1=0.2).render_png(), p.set(theta1=0.8).render_png()]
+m = widgets.IntSlider(value=50, min=0, max=100, description="m (image floor)", continuous_update=True)
+picture = widgets.Image(value=frames[0], format="png")
+m.observe(lambda change: setattr(picture, "value", frames[change["new"] % 2]), names="value")
+print(f"{len(frames[0])} + {len(frames[1])} bytes")
+widgets.VBox([m, picture])
+'''])
 
 
 def floor_notebook() -> dict:
