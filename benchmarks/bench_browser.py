@@ -268,14 +268,14 @@ def main(argv=None) -> int:
     print(f"picture floor (information) = IntSlider -> swap of two pre-drawn panel PNGs: median "
           f"{picture:.1f} ms; 'own' = a control's median minus it (compute + draw + encode + more)")
     print(f"{load_before} at the start; {load_after} at the end\n")
-    header = (f"{'lesson':<24} {'panel':<34} {'control':<32} {'kind':<9} {'n':>3} {'median':>7} "
+    header = (f"{'lesson':<24} {'panel':<34} {'control':<32} {'kind':<13} {'n':>3} {'median':>7} "
               f"{'p90':>7} {'max':>7} {'own':>6} {'ratio':>6}  result")
     print(header)
     print("-" * len(header))
     failed, measured = [], 0
     for r in rows:
         s = r["samples"]
-        head = f"{r['lesson'][:24]:<24} {r['panel'][:34]:<34} {r['control'][:32]:<32} {r['kind']:<9}"
+        head = f"{r['lesson'][:24]:<24} {r['panel'][:34]:<34} {r['control'][:32]:<32} {r['kind']:<13}"
         if r["note"]:
             verdict = "-" if r["alive"] else "FAIL"
             print(f"{head} {'':>3} {'':>7} {'':>7} {'':>7} {'':>6} {'':>6}  {verdict} ({r['note']})")
