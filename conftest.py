@@ -17,11 +17,9 @@ raised, so the verdict is read from the error the cell actually produced.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-_CHECK_CALL = re.compile(r"\.check\s*\(")
+from gdcourse._notebook import CHECK_CALL as _CHECK_CALL
 
 
 def _exercise_cell(item) -> bool:

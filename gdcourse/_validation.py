@@ -33,6 +33,7 @@ __all__ = [
     "check_fraction",
     "check_same_shape",
     "check_choice",
+    "check_flag",
     "check_callable",
     "describe",
 ]
@@ -231,6 +232,13 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> 
             f"{a_name} must have the same shape as {b_name}, {np.shape(b)}, "
             f"but got shape {np.shape(a)}."
         )
+
+
+def check_flag(value, name: str) -> bool:
+    """``value`` as a bool; a number or a string is refused, since ``"False"`` would count as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, but got {describe(value)}.")
+    return bool(value)
 
 
 def check_choice(value, name: str, choices) -> str:

@@ -51,6 +51,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4.rwbase import rejoin_lines
 
+from ._notebook import CHECK_CALL as _CHECK_CALL
+from ._notebook import ID_COMMENT as _ID_COMMENT
+from ._notebook import ID_FORM as _ID_FORM
+from ._notebook import NotebookError, answer_id, read_notebook
+from ._notebook import cell_source as _source
+
 __all__ = [
     "AuthoringError",
     "BEGIN",
@@ -69,10 +75,7 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 SOLUTION_ONLY_TAG = "solution-only"
 CHECK_TAG = "raises-exception"
-_CHECK_CALL = re.compile(r"\.check\s*\(")
 STUB_COMMENT = "# your code here"
-_ID_COMMENT = re.compile(r"^#\s*exercise:\s*(\S+)\s*$")
-_ID_FORM = re.compile(r"lesson\d\d\.[A-Za-z_][A-Za-z0-9_]*")
 _NOTEBOOK_NAME = re.compile(r"\d\d_.*\.ipynb")
 
 
@@ -80,33 +83,11 @@ class AuthoringError(ValueError):
     """A malformed solutions notebook."""
 
 
-def _source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-def answer_id(cell) -> str | None:
-    """The exercise id of a cell (first-line comment or metadata), or ``None``.
-
-    Works on any notebook cell, so :mod:`gdcourse.grading` and
-    :mod:`gdcourse.selfcheck` find answers the same way.
-    """
-    if cell.get("cell_type") != "code":
-        return None
-    meta = cell.get("metadata", {}) or {}
-    meta_id = (meta.get("gdcourse") or {}).get("exercise") if isinstance(meta, dict) else None
-    first = _source(cell).lstrip("\n").split("\n", 1)[0].strip()
-    match = _ID_COMMENT.match(first)
-    return (match.group(1) if match else None) or (meta_id if isinstance(meta_id, str) else None)
-
-
 def _read(path: Path):
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = read_notebook(path, version=4)
+    except NotebookError as exc:
         raise AuthoringError(f"{path}: cannot read the notebook ({exc}).") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list) or raw.get("nbformat") != 4:
-        raise AuthoringError(f"{path}: not a version-4 Jupyter notebook.")
     return rejoin_lines(nbformat.from_dict(raw))
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ._validation import as_rng, check_int, check_positive, check_theta, check_X_y
+from ._stopping import DIVERGENCE_FACTOR, divergence_limit, first_divergent
 from .losses import get_loss
 from .optim import get_optimizer
 
@@ -144,7 +146,7 @@ class TrainHistory:
 
 def train(X, y, optimizer, *, loss="mse", theta0=None, batch_size=None, num_epochs: int = 10,
           shuffle: bool = True, random_state=None, record_path: bool = False,
-          divergence_factor: float = 1e8) -> TrainHistory:
+          divergence_factor: float = DIVERGENCE_FACTOR) -> TrainHistory:
     """Minimise a loss over (X, y) with ``optimizer``, one update per mini-batch.
 
     Each epoch draws a new order of the m samples (``shuffle=True``), cuts it
@@ -184,7 +186,7 @@ def train(X, y, optimizer, *, loss="mse", theta0=None, batch_size=None, num_epoc
     y = np.ascontiguousarray(y)
 
     initial = loss_obj.value(theta, X, y)      # the checked call: labels, shapes, everything
-    limit = divergence_factor * max(abs(initial), 1.0)
+    limit = divergence_limit(initial, divergence_factor)
     value, gradient = loss_obj.fast_value, loss_obj.fast_gradient
     step = optimizer.update_inplace
     state = optimizer.init(theta)
@@ -258,3 +260,133 @@ def train(X, y, optimizer, *, loss="mse", theta0=None, batch_size=None, num_epoc
         message=message,
         state=state,
     )
+
+
+# --- the fast path lesson 4's panel draws, held equal to train() by tests/test_batching.py -------
+# Mini-batch SGD on a one-feature linear model is a chain of affine maps θ ↦ Aθ + c, so all its
+# updates can be composed at once by a prefix scan instead of a Python loop.
+
+def _compose_pass(P, s):
+    """One doubling pass over the last axis: P_i ← P_i ∘ P_{i−s} for every i ≥ s (in place)."""
+    a, b, d, e, c0, c1 = P
+    ai, bi, di, ei = a[..., s:], b[..., s:], d[..., s:], e[..., s:]
+    aj, bj, dj, ej, cj0, cj1 = (v[..., :-s] for v in P)
+    # the matrices multiply; the earlier offset goes through the later map
+    new = (ai * aj + bi * dj, ai * bj + bi * ej, di * aj + ei * dj, di * bj + ei * ej,
+           ai * cj0 + bi * cj1 + c0[..., s:], di * cj0 + ei * cj1 + c1[..., s:])
+    for arr, val in zip(P, new):
+        arr[..., s:] = val
+
+
+def _scan(P):
+    """Hillis–Steele inclusive scan of affine maps along the last axis (in place)."""
+    n = P[0].shape[-1]
+    s = 1
+    while s < n:
+        _compose_pass(P, s)
+        s *= 2
+
+
+def _affine_prefix(A, c, block=32):
+    """All prefix compositions of the affine maps θ ↦ A_k θ + c_k, k = 0 … K − 1.
+
+    ``A`` is given by its entries as four arrays (a, b, d, e) = ([[a, b], [d, e]])
+    and ``c`` by two (c0, c1), each of length K.  Returns the same six arrays
+    for the maps P_k = f_k ∘ … ∘ f_0, so that θ_{k+1} = P_k(θ_0).
+
+    A doubling (Hillis–Steele) scan inside blocks of ``block`` maps, the same
+    scan over the blocks' totals, then one pass that puts each block behind
+    the total of the blocks before it: about log₂(block) + 1 vectorised passes
+    over the K maps instead of K Python steps.  Overflow in a diverging run
+    gives inf/NaN only in later entries (each P_k involves f_0 … f_k alone);
+    call it under ``np.errstate``.
+    """
+    K = len(A[0])
+    nb = -(-K // block)
+    pad = nb * block - K
+    # identity maps fill the last block up
+    fill = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    P = [np.concatenate([np.asarray(v, dtype=float), np.full(pad, f)]).reshape(nb, block)
+         for v, f in zip(tuple(A) + tuple(c), fill)]
+    _scan(P)                                    # within each block
+    if nb > 1:
+        totals = [v[:, -1].copy() for v in P]
+        _scan(totals)                           # over the blocks
+        before = [np.concatenate([[f], t[:-1]])[:, None] for t, f in zip(totals, fill)]
+        a, b, d, e, c0, c1 = P                  # P ← P ∘ (all blocks before)
+        aj, bj, dj, ej, cj0, cj1 = before
+        new = (a * aj + b * dj, a * bj + b * ej, d * aj + e * dj, d * bj + e * ej,
+               a * cj0 + b * cj1 + c0, d * cj0 + e * cj1 + c1)
+        P = list(new)
+    return tuple(v.ravel()[:K] for v in P)
+
+
+class _BatchRun(NamedTuple):
+    """One mini-batch run of the batch-size panel, cut where :func:`train` stops."""
+    path: np.ndarray            # (k + 1, 2): θ before training and after every update
+    update_losses: np.ndarray   # (k,): the batch loss J_B(θ) before each update
+    epoch_losses: np.ndarray    # (e + 1,): full-data J before training and after each completed epoch
+    updates_per_epoch: int
+    diverged_epoch: int         # the epoch in which training diverged, 0 if it did not
+    diverged_update: int        # the update (1-based) at which it stopped, 0 if none or at an epoch end
+
+
+def _minibatch_linear_run(x, y, orders, batch_size, lr, theta0, divergence_factor=DIVERGENCE_FACTOR):
+    """Mini-batch gradient descent on J(θ) = 1/(2m)·Σ(θ0 + θ1·x_i − y_i)², all updates at once.
+
+    The same run as :func:`train` with ``sgd(lr)``: epoch e
+    visits the samples in the order ``orders[e]`` and cuts it into batches B of
+    ``batch_size`` (the last one smaller); each update is
+
+        θ ← θ − (α/|B|)·X_Bᵀ(X_B θ − y_B) = (I − (α/|B|)·S_B) θ + (α/|B|)·X_Bᵀy_B,
+
+    an affine map with S_B = X_BᵀX_B.  The maps are composed by a prefix scan
+    (:func:`_affine_prefix`), so thousands of SGD updates cost a few vectorised
+    passes.  The run stops where ``train`` would: a batch loss not finite or
+    above ``divergence_factor``·max(J(θ0), 1), or the full-data loss at the end
+    of an epoch above that limit.
+    """
+    num_epochs, m = orders.shape
+    xs = x[orders].ravel()
+    ys = y[orders].ravel()
+    in_epoch = np.arange(0, m, batch_size)
+    per_epoch = len(in_epoch)
+    sizes_epoch = np.diff(np.append(in_epoch, m)).astype(float)
+    starts = (np.arange(num_epochs)[:, None] * m + in_epoch[None, :]).ravel()
+    sizes = np.tile(sizes_epoch, num_epochs)
+    w = lr / sizes
+    sx = np.add.reduceat(xs, starts)
+    sxx = np.add.reduceat(xs * xs, starts)
+    sy = np.add.reduceat(ys, starts)
+    sxy = np.add.reduceat(xs * ys, starts)
+    theta0 = np.asarray(theta0, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        a, b, d, e, c0, c1 = _affine_prefix((1.0 - w * sizes, -w * sx, -w * sx, 1.0 - w * sxx),
+                                            (w * sy, w * sxy))
+        K = len(a)
+        path = np.empty((K + 1, 2))
+        path[0] = theta0
+        path[1:, 0] = a * theta0[0] + b * theta0[1] + c0
+        path[1:, 1] = d * theta0[0] + e * theta0[1] + c1
+        # the batch loss of update k at θ_{k−1}, from the residuals of its own rows
+        counts = sizes.astype(int)
+        r = np.repeat(path[:-1, 0], counts) + np.repeat(path[:-1, 1], counts) * xs - ys
+        update_losses = np.add.reduceat(r * r, starts) / (2.0 * sizes)
+        ends = path[per_epoch::per_epoch]                       # θ at the end of each epoch
+        r_full = ends[:, :1] + ends[:, 1:] * x[None, :] - y[None, :]
+        epoch_end = np.mean(r_full * r_full, axis=1) / 2.0
+    r0 = theta0[0] + theta0[1] * x - y
+    j0 = float(r0 @ r0) / (2 * m)
+    limit = divergence_limit(j0, divergence_factor)
+    k_bad = first_divergent(update_losses, limit)
+    e_bad = first_divergent(epoch_end, limit)
+    e_bad = None if e_bad is None else e_bad + 1
+    if k_bad is not None and (e_bad is None or k_bad // per_epoch + 1 <= e_bad):
+        epoch = k_bad // per_epoch + 1
+        return _BatchRun(path[:k_bad + 1], update_losses[:k_bad],
+                         np.concatenate([[j0], epoch_end[:epoch - 1]]), per_epoch, epoch, k_bad + 1)
+    if e_bad is not None:
+        k = e_bad * per_epoch
+        return _BatchRun(path[:k + 1], update_losses[:k], np.concatenate([[j0], epoch_end[:e_bad - 1]]),
+                         per_epoch, e_bad, 0)
+    return _BatchRun(path, update_losses, np.concatenate([[j0], epoch_end]), per_epoch, 0, 0)

@@ -8,6 +8,13 @@
     gdcourse check [NOTEBOOK ...]                  self-check your exercises
     gdcourse grade SUBMISSIONS --out grades.csv    grade a folder of submitted notebooks
     gdcourse build-exercises [--check]             write exercises/ from solutions/ (authors)
+    gdcourse hub --users N [--password PW]         a workshop JupyterHub on this machine
+    gdcourse link --hub URL [--lesson N]           the nbgitpuller link that opens a lesson on a hub
+    gdcourse merge-grades OUT.csv PART.csv ...     join the parts of a sharded grading run
+    gdcourse gradebook GRADES.csv [--wide W.csv] [--feedback DIR]
+                                                   LMS gradebook and feedback pages
+    gdcourse export nbgrader SOLUTIONS_DIR COURSE_DIR
+    gdcourse export otter SOLUTION_NB MASTER_NB    the course for nbgrader / Otter-Grader
     gdcourse --version
 """
 
@@ -25,11 +32,19 @@ from .course import CourseNotFound, copy_course, find_course, lessons
 
 __all__ = ["main", "lab_command"]
 
-# verbs implemented in other modules: name -> (module, one-line help)
+# verbs implemented in other modules: name -> ("module" or "module:function", one-line help);
+# the function defaults to ``cli``
 _DELEGATED = {
     "check": ("gdcourse.selfcheck", "run your exercise notebooks and print a score table"),
     "grade": ("gdcourse.grading", "grade a folder of submitted notebooks into a CSV (instructors)"),
     "build-exercises": ("gdcourse.authoring", "write exercises/ from solutions/, or --check they agree"),
+    "hub": ("gdcourse.hub", "start a workshop JupyterHub: every learner gets the course at lesson 1"),
+    "link": ("gdcourse.links", "print the nbgitpuller link that opens a lesson on a JupyterHub"),
+    "merge-grades": ("gdcourse.gradebook:cli_merge",
+                     "join the CSVs of `grade --shard K/N` into one, refusing gaps and overlaps"),
+    "gradebook": ("gdcourse.gradebook:cli_gradebook",
+                  "a wide LMS gradebook and/or HTML feedback pages from a grades CSV"),
+    "export": ("gdcourse.interop", "write an nbgrader course or an Otter master notebook"),
 }
 
 
@@ -138,8 +153,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in _DELEGATED:
-        module = importlib.import_module(_DELEGATED[argv[0]][0])
-        return int(module.cli(argv[1:]) or 0)
+        module_name, _, function = _DELEGATED[argv[0]][0].partition(":")
+        module = importlib.import_module(module_name)
+        return int(getattr(module, function or "cli")(argv[1:]) or 0)
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if args.verb is None:

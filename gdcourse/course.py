@@ -13,11 +13,12 @@ folder of the learner's own before they open it.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ._notebook import markdown_cells, read_notebook
 
 __all__ = ["LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
            "CourseNotFound", "COURSE_FOLDERS"]
@@ -77,13 +78,52 @@ class LessonInfo:
 
 
 def _markdown_cells(path: Path) -> list[str]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    out = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            src = cell.get("source", "")
-            out.append("".join(src) if isinstance(src, list) else src)
-    return out
+    return markdown_cells(read_notebook(path))
+
+
+# LaTeX in the objectives, as a terminal can print it: commands first, then sub- and superscripts
+_SYMBOLS = [
+    (r"\tfrac12", "½"), (r"\frac12", "½"), (r"\tfrac1m", "1/m"), (r"\frac1m", "(1/m)"),
+    (r"\leftarrow", "←"), (r"\rightarrow", "→"), (r"\nabla", "∇"), (r"\partial", "∂"),
+    (r"\alpha", "α"), (r"\beta", "β"), (r"\gamma", "γ"), (r"\delta", "δ"), (r"\epsilon", "ε"),
+    (r"\theta", "θ"), (r"\kappa", "κ"), (r"\lambda", "λ"), (r"\mu", "μ"), (r"\rho", "ρ"),
+    (r"\sigma", "σ"), (r"\top", "ᵀ"), (r"\cdot", "·"), (r"\times", "×"), (r"\approx", "≈"),
+    (r"\le", "≤"), (r"\ge", "≥"), (r"\odot", "⊙"), (r"\sqrt", "√"), (r"\lceil", "⌈"), (r"\rceil", "⌉"),
+    (r"\left", ""), (r"\right", ""), (r"\,", " "), (r"\;", " "),
+]
+_SUB = str.maketrans("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUP = str.maketrans("0123456789+-=()nt*", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿᵗ*")
+
+
+def _script(text: str, table: dict, mark: str) -> str:
+    """Turn _x / _{xy} (or ^x / ^{xy}) into Unicode sub/superscripts when every character has one."""
+    def repl(match):
+        body = match.group(1) if match.group(1) is not None else match.group(2)
+        converted = body.translate(table)
+        if all(c != b or c == "*" for c, b in zip(converted, body)):
+            return converted
+        return match.group(0)
+    return re.sub(re.escape(mark) + r"(?:\{([^{}]*)\}|([^\s{\\]))", repl, text)
+
+
+def unicode_math(text: str) -> str:
+    r"""Replace the $…$ math of a line by plain Unicode, for a terminal.
+
+    >>> unicode_math(r"compute $\nabla J(\theta) = \frac1m X^\top(X\theta - y)$ and $h_\theta(x) = \theta_0 + \theta_1 x$")
+    'compute ∇J(θ) = (1/m) Xᵀ(Xθ − y) and h_θ(x) = θ₀ + θ₁ x'
+    """
+    def convert(match):
+        body = match.group(1)
+        for latex, plain in _SYMBOLS:
+            guard = "" if latex.endswith(" ") else r"(?![a-zA-Z])"
+            body = re.sub(re.escape(latex) + guard, lambda _m, p=plain: p, body)
+        body = _script(body, _SUB, "_")
+        body = _script(body, _SUP, "^")
+        body = re.sub(r"_(θ|α|β|λ|μ)", r"_\1", body)        # no Unicode subscript theta: keep h_θ
+        body = re.sub(r"([∇∂⌈√]) ", r"\1", body).replace("^ᵀ", "ᵀ")   # "\nabla J" → "∇J"
+        body = body.replace(" - ", " − ").replace("{", "").replace("}", "")
+        return body
+    return re.sub(r"\$([^$]+)\$", convert, text)
 
 
 def _lesson_info(path: Path) -> LessonInfo:
@@ -99,7 +139,7 @@ def _lesson_info(path: Path) -> LessonInfo:
             for follow in lines[i + 1:]:
                 bullet = re.match(r"^\s*(?:[-*]|\d+[.)])\s+(.+)$", follow)
                 if bullet:
-                    objectives.append(bullet.group(1).strip())
+                    objectives.append(unicode_math(bullet.group(1).strip()))
                 elif objectives and follow.strip() == "":
                     break
                 elif follow.startswith("#") and objectives:

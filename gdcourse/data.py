@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import as_rng, check_int, check_nonnegative, check_positive
+from .losses import sigmoid
 
 __all__ = ["Dataset", "five_points", "add_bias", "make_regression", "make_classification"]
 
@@ -92,6 +93,6 @@ def make_classification(m: int = 500, n_features: int = 2, *, separation: float 
     theta_true = separation * direction / np.linalg.norm(direction)
     theta_true[0] *= 0.5  # a modest bias keeps both classes present
     z = X @ theta_true
-    p = np.exp(-np.logaddexp(0.0, -z))  # σ(z) without overflow
+    p = sigmoid(z)
     y = (rng.random(m) < p).astype(float)
     return Dataset(X, y, x, theta_true)

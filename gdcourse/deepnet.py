@@ -69,6 +69,9 @@ from ._validation import (
     check_positive,
     describe,
 )
+from ._stopping import DIVERGENCE_FACTOR, divergence_limit
+from ._validation import check_flag
+from .losses import _ce_terms, sigmoid
 
 __all__ = [
     "sigmoid",
@@ -111,15 +114,6 @@ CLIP_EPS = 1e-6
 
 
 # --- activations ---------------------------------------------------------
-
-def sigmoid(z):
-    r"""The logistic function σ(z) = 1 / (1 + e^(−z)).
-
-    Computed as ½(1 + tanh(z/2)), which is the same function and never
-    overflows, whatever the size of z.
-    """
-    return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z, dtype=float))
-
 
 def sigmoid_derivative(z):
     r"""σ'(z) = σ(z)(1 − σ(z)).
@@ -381,12 +375,6 @@ def _check_y(y, m, n_out, loss_name):
     return y
 
 
-def _check_flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, but got {describe(value)}.")
-    return bool(value)
-
-
 # --- forward / backward kernels -------------------------------------------
 
 # The kernels write into preallocated buffers (``out=``): a training loop then
@@ -558,8 +546,7 @@ def _loss_value(out, y, loss_name):
     if loss_name == "mse":
         r = out - y
         return float(np.vdot(r, r)) / (2 * m)
-    z = out
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    return float(np.mean(_ce_terms(out, y)))
 
 
 def _output_delta(out, y, loss_name, into):
@@ -620,8 +607,8 @@ def forward(params, X, activation: str, *, residual: bool = False, normalize: bo
     params = _check_params(params)
     X = _check_X(X, params)
     check_choice(activation, "activation", tuple(ACTIVATIONS))
-    residual = _check_flag(residual, "residual")
-    normalize = _check_flag(normalize, "normalize")
+    residual = check_flag(residual, "residual")
+    normalize = check_flag(normalize, "normalize")
     with np.errstate(over="ignore", invalid="ignore"):
         return _forward(params, X, activation, residual, normalize)
 
@@ -833,7 +820,7 @@ class MLPHistory:
 def train_mlp(X, y, layer_sizes, *, lr: float, num_epochs: int = 100, activation: str = "relu",
               init: str = "he", scale: float = 1.0, batch_size: int | None = None,
               clip: float | None = None, loss: str = "mse", residual: bool = False,
-              normalize: bool = False, params=None, divergence_factor: float = 1e8,
+              normalize: bool = False, params=None, divergence_factor: float = DIVERGENCE_FACTOR,
               random_state=None) -> MLPHistory:
     r"""Train the MLP by (mini-batch) gradient descent and record per-layer gradient norms.
 
@@ -853,11 +840,10 @@ def train_mlp(X, y, layer_sizes, *, lr: float, num_epochs: int = 100, activation
     weights instead (they are copied).
 
     Cost: one forward and one backward pass per update plus one per epoch for the
-    record (full batch: the record *is* the update's pass).  Measured by
-    ``benchmarks/bench_deepnet.py`` (2-core shared machine, CPU time): depth 10,
-    width 16, m = 128, full batch ≈ 0.3–0.45 ms per epoch, so 50 epochs ≈ 16–22 ms;
-    width 32, m = 256 ≈ 1–1.6 ms per epoch.  A slider that retrains should stay at
-    the first size and ≤ 50 epochs, or cache runs keyed by its settings.
+    record (full batch: the record *is* the update's pass).  The time per epoch is
+    measured by ``benchmarks/bench_deepnet.py`` (figures in ``benchmarks/README.md``);
+    a slider that retrains should stay at small sizes and few epochs, or cache runs
+    keyed by its settings.
     """
     X = check_matrix(X, "X")
     m = X.shape[0]
@@ -867,8 +853,8 @@ def train_mlp(X, y, layer_sizes, *, lr: float, num_epochs: int = 100, activation
     check_choice(init, "init", INITS)
     scale = check_positive(scale, "scale")
     check_choice(loss, "loss", LOSS_NAMES)
-    residual = _check_flag(residual, "residual")
-    normalize = _check_flag(normalize, "normalize")
+    residual = check_flag(residual, "residual")
+    normalize = check_flag(normalize, "normalize")
     divergence_factor = check_positive(divergence_factor, "divergence_factor")
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=m,
@@ -940,7 +926,7 @@ def _train(X, y, params, lr, num_epochs, activation, batch_size, clip, loss_name
                         f"the initial weights give a non-finite loss or gradient (J = {value}); "
                         "lower scale or choose init='he' or 'xavier'."
                     )
-                limit = divergence_factor * max(abs(value), 1.0)
+                limit = divergence_limit(value, divergence_factor)
             elif not (math.isfinite(value) and math.isfinite(total_sq)) or value > limit:
                 reason, last = "diverged", epoch
                 break
@@ -1024,8 +1010,8 @@ def make_deep_chain_demo(depth: int, *, width: int = 32, activation: str = "sigm
     check_choice(activation, "activation", tuple(ACTIVATIONS))
     check_choice(init, "init", INITS)
     scale = check_positive(scale, "scale")
-    residual = _check_flag(residual, "residual")
-    normalize = _check_flag(normalize, "normalize")
+    residual = check_flag(residual, "residual")
+    normalize = check_flag(normalize, "normalize")
     rng = as_rng(random_state)
     X, y = make_chain_data(n_samples, n_features, random_state=rng)
     sizes = chain_sizes(depth, width, n_features)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._validation import (check_X_y, check_array, check_callable, check_int,
                           check_nonnegative, check_positive, check_theta)
+from ._stopping import DIVERGENCE_FACTOR, cut_at_divergence, divergence_limit, still_climbing
 from .losses import get_loss
 
 __all__ = ["History", "gradient_descent", "linear_regression_gd", "STOP_REASONS"]
@@ -126,7 +127,7 @@ def _run(cost_of, grad_of, theta, lr, num_iters, tol, grad_tol, divergence_facto
                 "start from finite, moderate values."
             )
         thetas[0], costs[0], gnorms[0] = theta, cost, np.sqrt(grad @ grad)
-        limit = divergence_factor * max(abs(cost), 1.0)
+        limit = divergence_limit(cost, divergence_factor)
         reason, last = "num_iters", 0
         if grad_tol is not None and gnorms[0] < grad_tol:
             reason = "grad_tol"
@@ -152,17 +153,9 @@ def _run(cost_of, grad_of, theta, lr, num_iters, tol, grad_tol, divergence_facto
                     break
                 cost = new_cost
         thetas, costs, gnorms = thetas[:last + 1], costs[:last + 1], gnorms[:last + 1]
-        if reason == "num_iters" and _still_climbing(costs):
+        if reason == "num_iters" and still_climbing(costs):
             reason = "diverged"
     return History(thetas, costs, gnorms, reason, _message(reason, costs, gnorms, lr, tol, grad_tol), lr)
-
-
-def _still_climbing(costs, window: int = 10) -> bool:
-    """The cost ended above where it began and rose on each of the last ``window`` updates."""
-    if len(costs) <= window:
-        return False
-    tail = costs[-window - 1:]
-    return bool(costs[-1] > costs[0] and np.all(np.diff(tail) > 0))
 
 
 def _message(reason, costs, gnorms, lr, tol, grad_tol) -> str:
@@ -184,7 +177,7 @@ def _message(reason, costs, gnorms, lr, tol, grad_tol) -> str:
 
 def gradient_descent(loss_fn, grad_fn, theta0, lr: float, *, num_iters: int = 1000,
                      tol: float | None = None, grad_tol: float | None = None,
-                     divergence_factor: float = 1e8) -> History:
+                     divergence_factor: float = DIVERGENCE_FACTOR) -> History:
     """Minimise ``loss_fn`` by plain gradient descent from ``theta0``.
 
     Parameters
@@ -241,7 +234,7 @@ def gradient_descent(loss_fn, grad_fn, theta0, lr: float, *, num_iters: int = 10
 
 def linear_regression_gd(X, y, lr: float, *, theta0=None, num_iters: int = 1000,
                          tol: float | None = None, grad_tol: float | None = None,
-                         loss: str = "mse", divergence_factor: float = 1e8) -> History:
+                         loss: str = "mse", divergence_factor: float = DIVERGENCE_FACTOR) -> History:
     """Gradient descent on a linear model's loss (MSE by default) over data ``X, y``.
 
     The data are checked once; the loop then calls the fast, unchecked loss
@@ -261,3 +254,51 @@ def linear_regression_gd(X, y, lr: float, *, theta0=None, num_iters: int = 1000,
     value, gradient = spec.fast_value, spec.fast_gradient
     return _run(lambda t: value(t, X, y), lambda t: gradient(t, X, y), theta, lr, num_iters, tol,
                 grad_tol, divergence_factor)
+
+
+# --- fast paths the panels draw, each held equal to the loop above by tests/test_descent.py -------
+
+def _quadratic_gd(hessian, theta_star, j_star, theta0, lr, num_iters,
+                  divergence_factor=DIVERGENCE_FACTOR):
+    """Gradient descent on J(θ) = ½(θ − θ*)ᵀH(θ − θ*) + J*, all steps at once.
+
+    For this J the update θ ← θ − αH(θ − θ*) gives, with H = V diag(λ) Vᵀ,
+
+        θ_k = θ* + V diag((1 − αλ)^k) Vᵀ (θ_0 − θ*),
+
+    the same numbers as the loop of :func:`linear_regression_gd` (up to
+    rounding) in a fraction of the time, and it stops by the same rule
+    (:mod:`gdcourse._stopping`).  Returns ``(thetas, costs, diverged)``.
+    """
+    lam, V = np.linalg.eigh(hessian)
+    d0 = V.T @ (theta0 - theta_star)
+    k = np.arange(num_iters + 1, dtype=float)[:, None]
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        # (k+1, 2) in the eigenbasis; a component that starts at 0 stays 0 (no 0·inf)
+        coeff = np.where(d0 == 0.0, 0.0, (1.0 - lr * lam)[None, :] ** k * d0[None, :])
+        costs = 0.5 * np.sum(lam[None, :] * coeff * coeff, axis=1) + j_star
+    coeff, costs, diverged = cut_at_divergence(coeff, costs, divergence_factor)
+    thetas = theta_star[None, :] + coeff @ V.T
+    thetas[0] = theta0  # exactly the start, not its rounded reconstruction
+    return thetas, costs, diverged
+
+
+def _gd_loop(grad, value, theta0, lr, num_iters, divergence_factor=DIVERGENCE_FACTOR):
+    """Plain θ ← θ − α∇f(θ) with unchecked surface kernels; returns ``(thetas, costs, diverged)``.
+
+    The loop only takes steps; the costs are evaluated afterwards on all
+    iterates at once, and the run is cut where :func:`gradient_descent` would
+    have stopped it (:mod:`gdcourse._stopping`).
+    """
+    thetas = np.empty((num_iters + 1, 2))
+    theta = np.array(theta0, dtype=float)
+    thetas[0] = theta
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for k in range(1, num_iters + 1):
+            theta = theta - lr * grad(theta)
+            thetas[k] = theta
+            if not (np.isfinite(theta[0]) and np.isfinite(theta[1])):
+                thetas = thetas[:k + 1]
+                break
+        costs = value(thetas)
+    return cut_at_divergence(thetas, costs, divergence_factor)

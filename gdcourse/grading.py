@@ -2,27 +2,33 @@
 
 How a submission is graded
 --------------------------
-1. Each entry of ``SUBMISSIONS_DIR`` is one student: a file (the student is
-   its name without the suffix) or a folder of notebooks (the folder's name).
+1. :func:`discover_students` finds the students: each regular file at the top
+   of ``SUBMISSIONS_DIR`` is one (keyed by its name without the suffix), and
+   each folder is one (keyed by its name), whose notebooks are found
+   recursively, so nbgrader's ``submitted/<student>/<assignment>/*.ipynb``
+   grades as it is.  Keys that clash (``ana.ipynb`` next to a folder ``ana/``)
+   fall back to the full names and are reported; names that are not valid
+   UTF-8 are written escaped.  Only regular files inside the folder are read:
+   symbolic links, FIFOs and devices are refused, reads are bounded.
 2. From each notebook only the **answer cells** are taken, found by exercise
-   id (metadata ``gdcourse.exercise`` or the first-line comment
-   ``# exercise: lessonNN.name``).  Check cells, edits to them, and every
-   other cell are ignored: the checks come from :mod:`gdcourse.exercises`.
-3. Each answer runs in a fresh ``python -I`` child process (its lesson's
-   earlier answer cells first, so helpers it calls exist), with a wall-clock
-   time limit, a CPU-time limit and an address-space limit
-   (``resource.setrlimit``), on inputs drawn from the instructor's ``--seed``.
-   The child writes its outputs as data, JSON plus an ``.npz`` loaded with
-   ``allow_pickle=False``; the grading process compares them with the
-   package's reference, so nothing the student runs can change a verdict.
+   id.  When an answer cell appears twice, the last copy is graded (it is the
+   one the notebook runs) and the ``review`` column says so.
+3. Each answer runs in a sandboxed child forked from a warm worker
+   (:mod:`gdcourse._sandbox`): its lesson's earlier answer cells first, then
+   the answer, on inputs drawn from the instructor's ``--seed``.  The child
+   holds the inputs and how to call the function, never a reference or a
+   mistake; it returns raw outputs as data (JSON + ``.npz`` loaded with
+   ``allow_pickle=False``), and this process computes the references and
+   judges, so nothing the student runs can change a verdict.
 4. Every student gets one row per exercise, whatever happens: ``correct``,
-   ``incorrect``, ``error`` (the answer raised), ``not_attempted`` (the stub),
-   ``timeout``, ``crashed`` (the process died, e.g. ``os._exit``, a signal),
-   ``missing`` (no answer cell), ``unreadable`` (a corrupt or non-notebook file).
-   The ``review`` column flags answers that import gdcourse or
-   importlib/os/sys-like modules, open files, or use exec/eval/__import__.
-
-Answers run two at a time (``--jobs``, default 2).
+   ``incorrect``, ``error``, ``not_attempted``, ``timeout``, ``crashed``,
+   ``missing``, ``unreadable``.  A crashed answer is retried once, alone, at
+   the end.  The ``review`` column flags code worth reading by eye, on every
+   row whose run included it; the ``sandbox`` column lists what the sandbox
+   could not enforce on this kernel for that row (empty: everything).
+5. :func:`grade` returns the rows; ``on_row`` receives each one the moment it
+   is final, which the CLI appends and flushes to the CSV, so a killed grader
+   loses only the answers in flight, and ``--resume`` grades what is missing.
 """
 
 from __future__ import annotations
@@ -32,39 +38,44 @@ import ast
 import csv
 import json
 import os
+import queue
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .authoring import answer_id
+from . import _sandbox
+from ._notebook import NotebookError, answer_cells, read_notebook
 from .exercises import _core
+from .exercises._compare import _short
+from .exercises._wire import decode, decode_outcome, encode
 
-__all__ = ["GradeRow", "grade", "write_csv", "review_flags", "read_answers", "cli"]
+__all__ = ["GradeRow", "Student", "grade", "write_csv", "read_csv", "review_flags",
+           "read_answers", "discover_students", "cli", "CSV_COLUMNS"]
 
-_PKG_ROOT = str(Path(__file__).resolve().parent.parent)
+_PKG_DIR = Path(__file__).resolve().parent
+_PKG_ROOT = str(_PKG_DIR.parent)
 
 _BOOT = """\
-import resource, sys
-job, root, mem_mb, cpu_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-for limit, value in ((resource.RLIMIT_AS, mem_mb << 20), (resource.RLIMIT_CPU, cpu_s),
-                     (resource.RLIMIT_FSIZE, 64 << 20), (resource.RLIMIT_CORE, 0)):
-    resource.setrlimit(limit, (value, value))
-sys.path.insert(0, root)
-from gdcourse.exercises._core import _child_main
-_child_main(job)
+import sys
+sys.path.insert(0, sys.argv[1])
+from gdcourse._sandbox import serve
+serve()
 """
 
-CSV_COLUMNS = ("student", "exercise", "points", "max_points", "status", "message", "review")
+CSV_COLUMNS = ("student", "exercise", "points", "max_points", "status", "message", "review",
+               "sandbox")
+
+_MAX_PROCESSES = 32
 
 
 class GradeRow(NamedTuple):
@@ -75,65 +86,120 @@ class GradeRow(NamedTuple):
     status: str
     message: str
     review: str = ""
+    sandbox: str = ""
+
+
+class Student(NamedTuple):
+    """One student: the key written in the gradebook, the notebooks to read, notes for review."""
+
+    key: str
+    files: tuple
+    notes: tuple = ()
+    problem: str | None = None     # no notebook can be read at all
 
 
 # ---------------------------------------------------------------------------
-# reading submissions
+# finding and reading submissions
 # ---------------------------------------------------------------------------
 
-def read_answers(path: Path) -> tuple[dict, str | None]:
-    """``({exercise_id: (cell_index, source)}, None)`` or ``({}, why_unreadable)``."""
-    try:
-        if path.stat().st_size > 50 << 20:
-            return {}, "unreadable: the file is larger than 50 MB"
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, f"unreadable: {type(exc).__name__} ({exc})"
-    try:
-        raw = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        return {}, f"unreadable: not a notebook (invalid JSON: {exc})"
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return {}, "unreadable: not a Jupyter notebook (no list of cells)"
-    answers = {}
-    for index, cell in enumerate(raw["cells"]):
-        if not isinstance(cell, dict):
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if not isinstance(source, str):
-            continue
-        cell = dict(cell, source=source)
-        try:
-            ex_id = answer_id(cell)
-        except (AttributeError, TypeError):
-            ex_id = None
-        if ex_id and ex_id not in answers:
-            answers[ex_id] = (index, source)
-    return answers, None
+def _printable(name: str) -> str:
+    """A file name as text a CSV can hold: bytes that are not UTF-8 written as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _discover(folder: Path) -> list[tuple[str, list[Path]]]:
-    students = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "__")):
+def _skipped(name: str) -> bool:
+    return name.startswith((".", "__"))
+
+
+def _notebooks_in(folder: Path, notes: list) -> list[Path]:
+    found = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        for d in dirs:
+            if os.path.islink(os.path.join(here, d)):
+                notes.append(f"skipped {_printable(os.path.relpath(os.path.join(here, d), folder))}"
+                             f": a symbolic link")
+        for name in sorted(files):
+            if _skipped(name) or not name.endswith(".ipynb"):
+                continue
+            path = Path(here) / name
+            if path.is_symlink():
+                notes.append(f"skipped {_printable(str(path.relative_to(folder)))}: a symbolic "
+                             f"link")
+                continue
+            found.append(path)
+    return found
+
+
+def discover_students(folder) -> list[Student]:
+    """The students of a submissions folder, in a stable order (see the module docstring)."""
+    folder = Path(folder)
+    entries = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if _skipped(entry.name):
             continue
-        if entry.is_dir():
-            files = sorted(p for p in entry.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(entry).parts))
-            students.append((entry.name, files))
+        path = Path(entry.path)
+        notes: list = []
+        if entry.is_symlink():
+            entries.append((Path(entry.name).stem, entry.name, (), notes,
+                            "unreadable: a symbolic link, not a regular file in the folder"))
+        elif entry.is_dir(follow_symlinks=False):
+            files = _notebooks_in(path, notes)
+            problem = None if files else "unreadable: the folder holds no notebook"
+            entries.append((entry.name, entry.name + "/", tuple(files), notes, problem))
         else:
-            students.append((entry.stem, [entry]))
+            entries.append((Path(entry.name).stem, entry.name, (path,), notes, None))
+    counts = Counter(key for key, *_ in entries)
+    students = []
+    for key, full, files, notes, problem in entries:
+        if counts[key] > 1:
+            others = [f for k, f, *_ in entries if k == key and f != full]
+            notes = [f"name clash: {', '.join(_printable(o) for o in others)} has the same "
+                     f"name, so this row is keyed by the full name"] + notes
+            key = full
+        students.append(Student(_printable(key), files, tuple(notes), problem))
     return students
 
 
+def _answer_cells(path: Path):
+    """``([(cell index, exercise id, source)], None)`` or ``([], why unreadable)``."""
+    try:
+        nb = read_notebook(path)
+        return answer_cells(nb), None
+    except NotebookError as exc:
+        return [], f"unreadable: {exc}"
+    except Exception as exc:  # a per-file catch-all: one odd file never stops the batch
+        return [], f"unreadable: {type(exc).__name__} while reading it"
+
+
+def read_answers(path) -> tuple[dict, str | None]:
+    """``({exercise_id: (cell_index, source)}, None)`` or ``({}, why_unreadable)``.
+
+    A duplicated answer cell gives its last copy, the one the notebook runs.
+    """
+    cells, problem = _answer_cells(Path(path))
+    return {ex_id: (index, source) for index, ex_id, source in cells}, problem
+
+
+# ---------------------------------------------------------------------------
+# review flags
+# ---------------------------------------------------------------------------
+
 _MODULES_TO_REVIEW = {"gdcourse", "importlib", "os", "sys", "subprocess", "shutil", "pathlib",
-                      "io", "builtins", "ctypes", "pickle", "socket", "marshal", "inspect"}
+                      "io", "builtins", "ctypes", "pickle", "socket", "marshal", "inspect",
+                      "multiprocessing", "signal", "threading", "gc", "types", "code", "runpy",
+                      "glob", "tempfile", "urllib", "http", "requests", "mmap", "pty"}
 _CALLS_TO_REVIEW = {"open": "opens files", "exec": "uses exec", "eval": "uses eval",
                     "compile": "uses compile", "__import__": "uses __import__",
-                    "breakpoint": "uses breakpoint", "input": "uses input"}
+                    "breakpoint": "uses breakpoint", "input": "uses input",
+                    "getattr": "uses getattr", "setattr": "uses setattr",
+                    "delattr": "uses delattr", "globals": "uses globals", "vars": "uses vars",
+                    "locals": "uses locals", "__builtins__": "uses __builtins__",
+                    "importlib": "uses importlib"}
 _NUMPY_FILE_IO = {"load", "save", "savez", "loadtxt", "savetxt", "genfromtxt", "fromfile",
                   "tofile", "memmap"}
+_PROCESS_CALLS = {"fork", "forkpty", "system", "popen", "spawnl", "spawnv", "spawnve", "execv",
+                  "execve", "execl", "execvp", "kill", "killpg", "setsid", "Popen", "run"}
 
 
 def review_flags(source: str) -> list[str]:
@@ -142,10 +208,14 @@ def review_flags(source: str) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return [f"does not parse (line {exc.lineno})"]
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, MemoryError):
         return ["does not parse"]
     flags = []
-    for node in ast.walk(tree):
+    try:
+        nodes = list(ast.walk(tree))
+    except RecursionError:
+        return ["nested too deeply to read"]
+    for node in nodes:
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -160,11 +230,18 @@ def review_flags(source: str) -> list[str]:
         if isinstance(node, ast.Name) and node.id in _CALLS_TO_REVIEW:
             flags.append(_CALLS_TO_REVIEW[node.id])
         if isinstance(node, ast.Attribute):
-            if node.attr in _NUMPY_FILE_IO or node.attr in ("read_text", "write_text", "open"):
+            if node.attr in _NUMPY_FILE_IO or node.attr in ("read_text", "write_text", "open",
+                                                            "read_bytes", "write_bytes"):
                 flags.append(f"file access (.{node.attr})")
+            if node.attr in _PROCESS_CALLS and isinstance(node.value, ast.Name) \
+                    and node.value.id in ("os", "subprocess", "pty"):
+                flags.append(f"spawns or signals processes ({node.value.id}.{node.attr})")
             if node.attr.startswith("__") and node.attr.endswith("__") and node.attr not in (
                     "__init__", "__name__"):
                 flags.append(f"uses {node.attr}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and re.search(r"gdcourse|solutions|\.ipynb|__builtins__", node.value):
+            flags.append("a string naming the package, solutions or notebooks")
     return list(dict.fromkeys(flags))
 
 
@@ -176,9 +253,10 @@ def _lessons_to_grade(students, answers_by_student, lesson) -> list[str]:
     for answers in answers_by_student.values():
         found.update(ex_id.split(".")[0] for ex_id in answers)
     if not found:
-        for _student, files in students:
-            for path in files:
-                match = re.search(r"(?:^|[_\-\s])(\d\d)_", path.name) or re.match(r"(\d\d)_", path.name)
+        for student in students:
+            for path in student.files:
+                match = re.search(r"(?:^|[_\-\s])(\d\d)_", path.name) or re.match(r"(\d\d)_",
+                                                                                  path.name)
                 if match:
                     found.add(f"lesson{match.group(1)}")
     known = set(_core.available_lessons())
@@ -186,7 +264,7 @@ def _lessons_to_grade(students, answers_by_student, lesson) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
-# running one answer in a child process
+# the pool of fork-server workers
 # ---------------------------------------------------------------------------
 
 class _Verdict(NamedTuple):
@@ -194,52 +272,159 @@ class _Verdict(NamedTuple):
     message: str
 
 
-def _kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+class _WorkerProcess:
+    def __init__(self, config_line: bytes, log_path: Path, cwd: str):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cwd, "TMPDIR": cwd,
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "GDCOURSE_HEADLESS": "1", "LC_ALL": "C.UTF-8",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT, _PKG_ROOT],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.log, cwd=cwd, env=env, start_new_session=True)
+        self.proc.stdin.write(config_line)
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line.startswith(b'{"ready"'):
+            self.close()
+            raise RuntimeError(f"the grading worker did not start (see {log_path})")
+
+    def request(self, request: dict, wait: float) -> dict:
+        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+        self.proc.stdin.flush()
+        result: list = []
+        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()),
+                                  daemon=True)
+        reader.start()
+        reader.join(wait)
+        if not result or not result[0]:
+            raise RuntimeError("the grading worker stopped answering")
+        return json.loads(result[0])
+
+    def close(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.log.close()
 
 
-def _run_answer(exercise, job_dir: Path, sources, labels, cases_tree, case_arrays, expected,
-                preamble, timeout, memory_mb) -> _Verdict:
+class _Pool:
+    """``jobs`` warm workers; :meth:`run` sends one job to a free one (thread-safe).
+
+    Workers are started by one long-lived thread: a worker dies with the thread
+    that started it (``PR_SET_PDEATHSIG``), so that a killed grader leaves none behind.
+    """
+
+    def __init__(self, jobs: int, features: dict, preambles: list, forbidden: list, tmp: str,
+                 fresh: bool = False):
+        self.fresh = fresh
+        self.config = (json.dumps({"features": features, "preambles": preambles,
+                                   "readable": _sandbox.readable_roots(forbidden)}) + "\n").encode()
+        self.tmp, self.jobs = tmp, jobs
+        self.idle: queue.Queue = queue.Queue()
+        self.orders: queue.Queue = queue.Queue()
+        self.all: list = []
+        self.lock = threading.Lock()
+        self.spawner = threading.Thread(target=self._spawn_loop, name="gdcourse-workers",
+                                        daemon=True)
+        self.spawner.start()
+        for _ in range(jobs):
+            self.orders.put(True)
+
+    def _spawn_loop(self):
+        while self.orders.get():
+            try:
+                worker = _WorkerProcess(self.config, Path(self.tmp) / "workers.log", self.tmp)
+            except Exception as exc:
+                self.idle.put(exc)
+                continue
+            with self.lock:
+                self.all.append(worker)
+            self.idle.put(worker)
+
+    def run(self, request: dict, wait: float) -> dict:
+        worker = self.idle.get()
+        if self.fresh and not isinstance(worker, Exception):   # one interpreter per answer
+            self.orders.put(True)
+            try:
+                return worker.request(request, wait)
+            finally:
+                worker.close()
+                with self.lock:
+                    self.all.remove(worker)
+        if isinstance(worker, Exception):
+            self.orders.put(True)
+            raise worker
+        try:
+            reply = worker.request(request, wait)
+        except Exception:
+            worker.close()
+            self.orders.put(True)
+            raise
+        self.idle.put(worker)
+        return reply
+
+    def close(self):
+        self.orders.put(False)
+        self.spawner.join(30)
+        with self.lock:
+            for worker in self.all:
+                worker.close()
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a job folder even if something inside was still being written a moment ago."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_SIGNAL_WHY = {"SIGXCPU": " (CPU time limit)", "SIGKILL": "", "SIGSEGV": " (a crash)",
+               "SIGXFSZ": " (file size limit)"}
+
+
+def _run_answer(pool, number, exercise, job_dir: Path, sources, labels, prepared, timeout,
+                memory_mb) -> _Verdict:
+    tree, arrays, expected, preamble = prepared
     job_dir.mkdir(parents=True)
     (job_dir / "job.json").write_text(json.dumps({
-        "exercise": exercise.id, "name": exercise.name, "sources": sources, "labels": labels,
-        "preamble": preamble, "cases": cases_tree}))
-    np.savez(job_dir / "cases.npz", **case_arrays)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(job_dir),
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "MPLBACKEND": "Agg", "GDCOURSE_HEADLESS": "1", "LC_ALL": "C.UTF-8"}
-    cpu = int(np.ceil(timeout)) + 1
-    with open(job_dir / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, str(job_dir), _PKG_ROOT, str(int(memory_mb)),
-             str(cpu)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, cwd=job_dir,
-            env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.wait()
-            return _Verdict("timeout", f"stopped after the time limit of {timeout:g} s "
-                                       f"(an infinite loop?)")
-        _kill_group(proc)  # anything the answer left running
+        "name": exercise.name, "call": exercise.run.wire(), "sources": sources,
+        "labels": labels, "preamble": preamble, "cases": tree}), encoding="utf-8")
+    np.savez(job_dir / "cases.npz", **arrays)
+    limits = {"cpu": int(np.ceil(timeout)) + 1, "memory_mb": int(memory_mb),
+              "processes": _MAX_PROCESSES}
+    reply = pool.run({"job": str(job_dir), "timeout": timeout, "limits": limits,
+                      "number": number}, wait=timeout + 30)
+    if reply.get("sandbox_error"):
+        return _Verdict("crashed", f"the sandbox could not be set up: "
+                                   f"{_short(reply['sandbox_error'], 160)}")
+    if reply.get("timeout"):
+        return _Verdict("timeout", f"stopped after the time limit of {timeout:g} s "
+                                   f"(an infinite loop?)")
     result_json, result_npz = job_dir / "result.json", job_dir / "result.npz"
-    if not result_json.exists() or not result_npz.exists():
-        code = proc.returncode
-        if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            why = {"SIGXCPU": " (CPU time limit)", "SIGKILL": "", "SIGSEGV": " (a crash)",
-                   "SIGXFSZ": " (file size limit)"}.get(name, "")
-            return _Verdict("crashed", f"the answer's process was killed by {name}{why}")
+    if not result_json.is_file() or not result_npz.is_file() or reply.get("exit") not in (0, None) \
+            or reply.get("signal"):
+        sig = reply.get("signal")
+        if sig:
+            name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+            return _Verdict("crashed", f"the answer's process was killed by {name}"
+                                       f"{_SIGNAL_WHY.get(name, '')}")
         tail = _stderr_tail(job_dir / "stderr.txt")
         if "MemoryError" in tail:
             return _Verdict("crashed", f"ran out of memory (limit {memory_mb:g} MB)")
-        return _Verdict("crashed", f"the answer's process exited (code {code}) before reporting "
-                                   f"results (os._exit or sys.exit?){': ' + tail if tail else ''}")
-    return _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, expected)
+        return _Verdict("crashed", f"the answer's process exited (code {reply.get('exit')}) "
+                                   f"before reporting results (os._exit or sys.exit?)"
+                                   f"{': ' + tail if tail else ''}")
+    return _judge_files(exercise, result_json, result_npz, tree, arrays, expected)
 
 
 def _stderr_tail(path: Path) -> str:
@@ -247,7 +432,7 @@ def _stderr_tail(path: Path) -> str:
         with open(path, "rb") as fh:
             fh.seek(max(0, path.stat().st_size - 2000))
             lines = fh.read().decode("utf-8", "replace").strip().splitlines()
-        return _core._short(lines[-1], 160) if lines else ""
+        return _short(lines[-1], 160) if lines else ""
     except OSError:
         return ""
 
@@ -264,9 +449,9 @@ def _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, exp
             return _Verdict("not_attempted", "not attempted: the stub still raises "
                                              "NotImplementedError")
         if load_error:
-            return _Verdict("error", f"the answer cell failed to run: {_core._short(load_error)}")
-        outcomes = [_core.decode_outcome(o, arrays) for o in data["outcomes"]]
-        cases = [tuple(_core.decode(c, case_arrays)) for c in cases_tree]
+            return _Verdict("error", f"the answer cell failed to run: {_short(load_error)}")
+        outcomes = [decode_outcome(o, arrays) for o in data["outcomes"]]
+        cases = [tuple(decode(c, case_arrays)) for c in cases_tree]
     except Exception as exc:  # anything odd in what the child wrote
         return _Verdict("crashed", f"the answer's results could not be read "
                                    f"({type(exc).__name__})")
@@ -274,7 +459,7 @@ def _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, exp
         result = exercise.judge(cases, outcomes, expected)
     except Exception as exc:
         return _Verdict("error", f"the result could not be judged ({type(exc).__name__}: "
-                                 f"{_core._short(exc, 100)})")
+                                 f"{_short(exc, 100)})")
     return _Verdict(result.status, result.message)
 
 
@@ -311,97 +496,308 @@ class _Progress:
             self.stream.flush()
 
 
+def _collect_answers(student: Student):
+    """``({ex_id: (file label, index, source, copies)}, [problems], [notes])`` for one student."""
+    answers, problems, notes = {}, [], list(student.notes)
+    for path in student.files:
+        label = _printable(path.name)
+        cells, problem = _answer_cells(path)
+        if problem:
+            problems.append(f"{label}: {problem}")
+            continue
+        per_id = defaultdict(list)
+        for index, ex_id, source in cells:
+            per_id[ex_id].append((index, source))
+        for ex_id, copies in per_id.items():
+            index, source = copies[-1]
+            if ex_id in answers:
+                notes.append(f"{ex_id} is also answered in {label}; graded the copy in "
+                             f"{answers[ex_id][0]}")
+                continue
+            answers[ex_id] = (label, index, source, len(copies))
+            if len(copies) > 1:
+                notes.append(f"{ex_id}: its answer cell appears {len(copies)} times in {label}; "
+                             f"graded the last copy (cell {index}), the one the notebook runs")
+    return answers, problems, notes
+
+
+def _wireable_error(exercise) -> str:
+    try:
+        exercise.run.wire()
+        return ""
+    except Exception as exc:
+        return str(exc)
+
+
+def _wireable(exercise) -> bool:
+    return not _wireable_error(exercise)
+
+
 def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1024,
-          lesson=None, jobs: int = 2, progress=None) -> list[GradeRow]:
-    """Grade every submission in the folder; one :class:`GradeRow` per student × exercise."""
+          lesson=None, jobs: int | None = None, progress=None,
+          on_row: Callable[[GradeRow], None] | None = None,
+          done: dict | None = None, features: dict | None = None,
+          fresh_interpreters: bool = False, shard=None) -> list[GradeRow]:
+    """Grade every submission in the folder; one :class:`GradeRow` per student × exercise.
+
+    ``on_row(row)`` is called the moment each row is final; ``done`` maps
+    ``(student, exercise)`` to rows already graded (they are returned, not
+    re-run).  ``features`` overrides what the sandbox uses (for tests);
+    default: everything :func:`gdcourse._sandbox.probe` finds.
+    ``fresh_interpreters=True`` starts a new worker for every answer instead of
+    forking warm ones (the slow path, to compare with; same sandbox, same grades).
+    ``shard`` (``"K/N"`` or ``(K, N)``) keeps only the students of that shard
+    (:func:`gdcourse.gradebook.select_shard`).
+    """
     folder = Path(submissions)
-    students = _discover(folder)
-    answers_by_student, unreadable = {}, {}
-    for student, files in students:
-        merged, problems = {}, []
-        for path in files:
-            answers, problem = read_answers(path)
-            if problem:
-                problems.append(f"{path.name}: {problem}")
-            for ex_id, (index, source) in answers.items():
-                merged.setdefault(ex_id, (path.name, index, source))
-        answers_by_student[student] = merged
-        if problems and not merged:
-            unreadable[student] = "; ".join(problems)
-        if not files:
-            unreadable[student] = "unreadable: the folder holds no notebook"
+    done = dict(done or {})
+    students = discover_students(folder)
+    if shard is not None:
+        from .gradebook import select_shard
+        students = select_shard(students, shard, key=lambda student: student.key)
+    answers_by_student, unreadable, notes_by_student = {}, {}, {}
+    for student in students:
+        try:
+            answers, problems, notes = _collect_answers(student)
+        except Exception as exc:  # never lose a student
+            answers, problems, notes = {}, [f"unreadable: {type(exc).__name__}"], []
+        answers_by_student[student.key] = answers
+        notes_by_student[student.key] = notes
+        if student.problem:
+            unreadable[student.key] = student.problem
+        elif problems and not answers:
+            unreadable[student.key] = "; ".join(problems)
+        elif problems:
+            notes_by_student[student.key] = notes + [f"skipped {p}" for p in problems]
     lessons = _lessons_to_grade(students, answers_by_student, lesson)
     if not lessons:
         raise ValueError("cannot tell which lesson these submissions are for: no answer cells "
                          "with a known exercise id; pass --lesson NN.")
     exercises = [ex for name in lessons for ex in _core.lesson_exercises(name)]
+    features = _sandbox.probe() if features is None else dict(features)
+    missing = _sandbox.not_enforced(features)
+    sandbox_note = ("not enforced: " + "; ".join(missing)) if missing else ""
+    flag_cache: dict = {}
+
+    def flags_of(source):
+        if source not in flag_cache:
+            flag_cache[source] = review_flags(source)
+        return flag_cache[source]
+
+    rows: dict[tuple[str, str], GradeRow] = {}
+
+    def final(row: GradeRow):
+        rows[(row.student, row.exercise)] = row
+        if on_row is not None:
+            on_row(row)
+
+    tasks = []
+    for student in students:
+        key = student.key
+        answers = answers_by_student[key]
+        for ex in exercises:
+            if (key, ex.id) in done:
+                rows[(key, ex.id)] = done[(key, ex.id)]
+                continue
+            notes = "; ".join(notes_by_student[key])
+            if key in unreadable:
+                final(GradeRow(key, ex.id, 0.0, ex.points, "unreadable", unreadable[key], notes))
+            elif not _wireable(ex):
+                final(GradeRow(key, ex.id, 0.0, ex.points, "error",
+                               f"cannot grade {ex.id} in the sandbox: {_wireable_error(ex)}",
+                               notes))
+            elif ex.id not in answers:
+                final(GradeRow(key, ex.id, 0.0, ex.points, "missing",
+                               f"no answer cell with id {ex.id} (first line "
+                               f"'# exercise: {ex.id}')", notes))
+            else:
+                tasks.append((key, ex))
 
     prepared = {}
-    for ex in exercises:
+    for ex in {ex.id: ex for _k, ex in tasks}.values():
         cases = ex.grading_cases(seed)
         arrays: dict = {}
-        tree = [_core.encode(case, arrays) for case in cases]
+        tree = [encode(case, arrays) for case in cases]
         prepared[ex.id] = (tree, arrays, [ex.expected(c) for c in cases],
                            _core.preamble(ex.lesson))
 
-    rows: dict[tuple[str, str], GradeRow] = {}
-    tasks = []
-    for student, _files in students:
-        answers = answers_by_student[student]
-        for ex in exercises:
-            key = (student, ex.id)
-            if student in unreadable:
-                rows[key] = GradeRow(student, ex.id, 0.0, ex.points, "unreadable",
-                                     unreadable[student])
-            elif ex.id not in answers:
-                rows[key] = GradeRow(student, ex.id, 0.0, ex.points, "missing",
-                                     f"no answer cell with id {ex.id} (first line "
-                                     f"'# exercise: {ex.id}')")
-            else:
-                tasks.append((student, ex))
+    def job_of(key, ex):
+        notebook, index, _source, _copies = answers_by_student[key][ex.id]
+        ran = sorted((i, ex_id, src) for ex_id, (nb, i, src, _c) in answers_by_student[key].items()
+                     if nb == notebook and ex_id.split(".")[0] == ex.lesson and i <= index)
+        sources = [src for _i, _id, src in ran]
+        labels = [ex_id for _i, ex_id, _src in ran]
+        review = []
+        for label, src in zip(labels, sources):
+            where = "" if label == ex.id else f" (in the {label} cell, which runs first)"
+            review += [flag + where for flag in flags_of(src)]
+        review += [n for n in notes_by_student[key] if not n.startswith("lesson")
+                   or n.startswith(ex.id)]
+        return sources, labels, "; ".join(dict.fromkeys(review))
 
+    if not tasks:
+        if progress is not None:
+            progress.write("grading: no answers to run\n")
+        return [rows[(s.key, ex.id)] for s in students for ex in exercises]
+
+    n_jobs = max(1, int(jobs or os.cpu_count() or 1))
+    n_jobs = min(n_jobs, len(tasks))
     progress_bar = _Progress(len(tasks), progress)
+    forbidden = [str(_PKG_DIR), str(folder.resolve())]
+    if (_PKG_DIR.parent / "pyproject.toml").is_file():
+        # an editable install: the repo also holds solutions/ (the repo is never readable
+        # anyway; this keeps a root above it, or a .venv inside it, from opening them)
+        forbidden += [str(_PKG_DIR.parent / name) for name in ("solutions", "exercises",
+                                                                "lessons", "tests")]
+    preambles = sorted({p[3] for p in prepared.values()})
     with tempfile.TemporaryDirectory(prefix="gdcourse-grade-") as tmp:
-        def work(number, student, ex):
-            notebook, index, source = answers_by_student[student][ex.id]
-            same_lesson = sorted((i, ex_id, src) for ex_id, (nb, i, src)
-                                 in answers_by_student[student].items()
-                                 if nb == notebook and ex_id.split(".")[0] == ex.lesson and i <= index)
-            sources = [src for _i, _id, src in same_lesson]
-            labels = [ex_id for _i, ex_id, _src in same_lesson]
-            tree, arrays, expected, preamble = prepared[ex.id]
+        forbidden.append(tmp)
+        pool = _Pool(n_jobs, features, preambles, forbidden, tmp, fresh=fresh_interpreters)
+        counter = iter(range(10 ** 9))
+        counter_lock = threading.Lock()
+
+        def attempt(key, ex):
+            with counter_lock:
+                number = next(counter)
+            sources, labels, review = job_of(key, ex)
+            job_dir = Path(tmp) / f"job{number}"
             try:
-                verdict = _run_answer(ex, Path(tmp) / f"job{number}", sources, labels, tree,
-                                      arrays, expected, preamble, timeout, memory_mb)
+                verdict = _run_answer(pool, number, ex, job_dir, sources, labels,
+                                      prepared[ex.id], timeout, memory_mb)
             except Exception as exc:  # never lose a row
-                verdict = _Verdict("crashed", f"grading failed: {type(exc).__name__}: {exc}")
-            flags = "; ".join(review_flags(source))
+                verdict = _Verdict("crashed", f"grading failed: {type(exc).__name__}: "
+                                              f"{_short(exc, 120)}")
+            finally:
+                _remove_tree(job_dir)
             points = ex.points if verdict.status == "correct" else 0.0
-            progress_bar.step()
-            return GradeRow(student, ex.id, points, ex.points, verdict.status,
-                            verdict.message, flags)
+            return GradeRow(key, ex.id, points, ex.points, verdict.status, verdict.message,
+                            review, sandbox_note)
 
-        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-            futures = {pool.submit(work, n, s, ex): (s, ex) for n, (s, ex) in enumerate(tasks)}
-            for future in as_completed(futures):
-                student, ex = futures[future]
+        retry = []
+        retry_lock = threading.Lock()
+        work: queue.Queue = queue.Queue()
+        for task in tasks:
+            work.put(task)
+
+        errors: list = []
+
+        def runner():
+            while True:
                 try:
-                    rows[(student, ex.id)] = future.result()
-                except Exception as exc:
-                    rows[(student, ex.id)] = GradeRow(student, ex.id, 0.0, ex.points, "crashed",
-                                                      f"grading failed: {exc}")
-    if progress is not None and not tasks:
-        progress.write("grading: no answers to run\n")
-    return [rows[(student, ex.id)] for student, _f in students for ex in exercises]
+                    key, ex = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    row = attempt(key, ex)
+                except Exception as exc:   # never let a thread die with a row in hand
+                    row = GradeRow(key, ex.id, 0.0, ex.points, "crashed",
+                                   f"grading failed: {type(exc).__name__}", "", sandbox_note)
+                if row.status == "crashed":
+                    with retry_lock:
+                        retry.append((key, ex, row))
+                    continue
+                progress_bar.step()
+                try:
+                    final(row)
+                except Exception as exc:   # e.g. the gradebook's disk is full: say so at the end
+                    errors.append(exc)
+
+        try:
+            threads = [threading.Thread(target=runner, daemon=True) for _ in range(n_jobs)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            # a crash may come from a sibling's answer: each crashed one runs again, alone
+            for key, ex, first in sorted(retry, key=lambda r: (r[0], r[1].id)):
+                row = attempt(key, ex)
+                if row.status == "crashed":
+                    row = row._replace(message=f"{row.message} (also when retried alone)")
+                progress_bar.step()
+                final(row)
+            if errors:
+                raise errors[0]
+        finally:
+            pool.close()
+    return [rows[(s.key, ex.id)] for s in students for ex in exercises]
 
 
-def write_csv(rows, path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+# ---------------------------------------------------------------------------
+# the gradebook file
+# ---------------------------------------------------------------------------
+
+def _csv_fields(row: GradeRow) -> list:
+    return [row.student, row.exercise, f"{row.points:g}", f"{row.max_points:g}", row.status,
+            row.message, row.review, row.sandbox]
+
+
+def write_csv(rows, path, shard=None) -> None:
+    """Write the whole gradebook atomically (a temporary file, then a rename).
+
+    With ``shard`` ``(k, n)`` the file is a part for ``gdcourse merge-grades``: its
+    first line is ``# gdcourse-shard: k/n``.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
+        if shard is not None:
+            fh.write(f"# gdcourse-shard: {shard[0]}/{shard[1]}\n")
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for row in rows:
-            writer.writerow([row.student, row.exercise, f"{row.points:g}", f"{row.max_points:g}",
-                             row.status, row.message, row.review])
+            writer.writerow(_csv_fields(row))
+    os.replace(tmp, path)
+
+
+def read_csv(path) -> dict:
+    """``{(student, exercise): GradeRow}`` from a gradebook (a partial one, for ``--resume``)."""
+    rows = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        first = fh.readline()
+        if not first.startswith("#"):     # a shard part's '# gdcourse-shard: k/n' line
+            fh.seek(0)
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or list(reader.fieldnames)[:7] != list(CSV_COLUMNS)[:7]:
+            raise ValueError(f"{path} is not a gdcourse gradebook (columns "
+                             f"{', '.join(CSV_COLUMNS)})")
+        for r in reader:
+            try:
+                row = GradeRow(r["student"], r["exercise"], float(r["points"]),
+                               float(r["max_points"]), r["status"], r["message"],
+                               r.get("review") or "", r.get("sandbox") or "")
+            except (TypeError, ValueError, KeyError):
+                continue   # a line cut short by a kill: graded again
+            if row.status:
+                rows[(row.student, row.exercise)] = row
+    return rows
+
+
+class _Appender:
+    """Append each row to the CSV and flush it at once."""
+
+    def __init__(self, path: Path, fresh: bool):
+        self.lock = threading.Lock()
+        exists = path.exists() and path.stat().st_size > 0 and not fresh
+        if exists:
+            with open(path, "rb") as fh:    # a line cut short by a kill: start on a new line
+                fh.seek(-1, os.SEEK_END)
+                ends = fh.read(1) == b"\n"
+        self.fh = open(path, "a" if exists else "w", newline="", encoding="utf-8",
+                       errors="backslashreplace")
+        if exists and not ends:
+            self.fh.write("\r\n")
+        self.writer = csv.writer(self.fh)
+        if not exists:
+            self.writer.writerow(CSV_COLUMNS)
+            self.fh.flush()
+
+    def __call__(self, row: GradeRow):
+        with self.lock:
+            self.writer.writerow(_csv_fields(row))
+            self.fh.flush()
+
+    def close(self):
+        self.fh.close()
 
 
 def _summary(rows) -> str:
@@ -420,7 +816,7 @@ def _summary(rows) -> str:
     flagged = [r for r in rows if r.review]
     if flagged:
         lines.append(f"{len(flagged)} answer(s) flagged for review (see the 'review' column):")
-        lines += [f"  {r.student} · {r.exercise}: {r.review}" for r in flagged[:20]]
+        lines += [f"  {r.student} · {r.exercise}: {_short(r.review, 160)}" for r in flagged[:20]]
         if len(flagged) > 20:
             lines.append(f"  ... and {len(flagged) - 20} more")
     return "\n".join(lines)
@@ -442,23 +838,60 @@ def cli(argv=None) -> int:
                                                                    "(default 1024)")
     parser.add_argument("--lesson", default=None, help="lesson number, e.g. 1 (default: from "
                                                        "the notebooks)")
-    parser.add_argument("--jobs", type=int, default=2, help="answers run in parallel (default 2)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="answers run in parallel (default: the number of cores)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows already in --out and grade only the missing ones "
+                             "(needs the --seed of the first run)")
+    from . import gradebook
+    gradebook.add_grade_options(parser)  # --shard K/N, --wide GRADEBOOK.csv, --feedback DIR
     args = parser.parse_args(argv)
+    try:
+        shard = gradebook.parse_shard(args.shard) if args.shard is not None else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.submissions.is_dir():
         print(f"error: {args.submissions} is not a folder", file=sys.stderr)
         return 2
     if args.timeout <= 0 or args.memory < 64:
         print("error: --timeout must be > 0 and --memory at least 64 (MB)", file=sys.stderr)
         return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"error: --jobs must be at least 1, but got {args.jobs}", file=sys.stderr)
+        return 2
+    done = {}
+    if args.resume:
+        if args.seed is None:
+            print("error: --resume needs the --seed of the first run (it is printed when "
+                  "grading starts)", file=sys.stderr)
+            return 2
+        if args.out.exists():
+            try:
+                done = read_csv(args.out)
+            except (OSError, ValueError) as exc:
+                print(f"error: cannot resume from {args.out}: {exc}", file=sys.stderr)
+                return 2
     seed = args.seed if args.seed is not None else secrets.randbelow(2 ** 31)
+    missing = _sandbox.not_enforced()
+    print(f"grading with seed {seed}" + (f" (resuming: {len(done)} rows kept)" if done else ""),
+          file=sys.stderr, flush=True)
+    if missing:
+        print("note: the sandbox cannot enforce on this kernel: " + "; ".join(missing)
+              + " (the 'sandbox' column marks the rows)", file=sys.stderr, flush=True)
+    appender = _Appender(args.out, fresh=not args.resume)
     try:
         rows = grade(args.submissions, seed=seed, timeout=args.timeout, memory_mb=args.memory,
-                     lesson=args.lesson, jobs=args.jobs, progress=sys.stderr)
+                     lesson=args.lesson, jobs=args.jobs, progress=sys.stderr, on_row=appender,
+                     done=done, shard=shard)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    write_csv(rows, args.out)
-    print(_summary(rows))
+    finally:
+        appender.close()
+    write_csv(rows, args.out, shard=shard)  # a part starts '# gdcourse-shard: K/N'
+    gradebook.write_outputs(rows, args)
+    print(_summary(rows) if rows else "no students in this shard")
     students = len({r.student for r in rows})
     print(f"wrote {args.out}: {len(rows)} rows for {students} submission(s); seed {seed} "
           f"(pass --seed {seed} to reproduce)")

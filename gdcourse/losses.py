@@ -72,9 +72,17 @@ def _mse_gradient(theta, X, y):
     return X.T @ (X @ theta - y) / X.shape[0]
 
 
+def _ce_terms(z, y):
+    """log(1 + e^z) − y·z for each logit z = Xθ: cross-entropy's terms, before the mean.
+
+    The one place the cross-entropy value is written; ``deepnet`` and lesson 1's
+    panel take their means of it.
+    """
+    return np.logaddexp(0.0, z) - y * z
+
+
 def _ce_value(theta, X, y):
-    z = X @ theta
-    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+    return float(np.mean(_ce_terms(X @ theta, y)))
 
 
 def _ce_gradient(theta, X, y):

@@ -63,6 +63,7 @@ import numpy as np
 
 from ._validation import (check_array, check_callable, check_fraction, check_int,
                           check_nonnegative, check_positive, check_same_shape, describe)
+from ._stopping import divergence_limit, first_divergent
 from .schedules import Schedule, as_schedule
 
 __all__ = [
@@ -446,8 +447,11 @@ class _Adam(Optimizer):
     n_scratch = 2
     decoupled = False
 
-    def __init__(self, lr, betas, eps, weight_decay):
+    def __init__(self, lr, betas, eps, weight_decay, bias_correction=True):
         super().__init__(lr, weight_decay)
+        if not isinstance(bias_correction, bool):
+            raise TypeError(f"bias_correction must be True or False, but got {describe(bias_correction)}.")
+        self.bias_correction = bias_correction
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (β1, β2), such as (0.9, 0.999), but got {describe(betas)}.")
         self.beta1 = check_fraction(betas[0], "betas[0] (β1)")
@@ -459,7 +463,8 @@ class _Adam(Optimizer):
         return (self.beta1, self.beta2)
 
     def _hyper(self):
-        return f"betas={self.betas!r}, eps={self.eps!r}"
+        off = "" if self.bias_correction else ", bias_correction=False"
+        return f"betas={self.betas!r}, eps={self.eps!r}{off}"
 
     def update_inplace(self, theta, grad, state):
         count = state.count
@@ -470,7 +475,8 @@ class _Adam(Optimizer):
         g = grad if self.decoupled else self._coupled_decay(theta, grad, buf2)
         momentum_part(m, g, self.beta1, buf)               # 1. m ← β1 m + (1 − β1) g
         rms_part(v, g, self.beta2, buf)                    # 2. v ← β2 v + (1 − β2) g²
-        bc1, bc2 = bias_corrections(self.beta1, self.beta2, t)   # 3. m̂ = m/bc1, v̂ = v/bc2
+        bc1, bc2 = (bias_corrections(self.beta1, self.beta2, t)   # 3. m̂ = m/bc1, v̂ = v/bc2
+                    if self.bias_correction else (1.0, 1.0))
         if self.decoupled:
             _mul(theta, 1.0 - lr * self.weight_decay, theta)      # AdamW: θ ← θ(1 − αλ)
         # θ ← θ − α m̂ / (√v̂ + ε), evaluated as θ − (α√bc2/bc1) · m / (√v + ε√bc2):
@@ -489,8 +495,11 @@ class _Adam(Optimizer):
         g = grad[i] if self.decoupled else grad[i] + lam * theta[i]
         m[i] = b1 * m[i] + (1.0 - b1) * g                  # momentum
         v[i] = b2 * v[i] + (1.0 - b2) * (g * g)            # RMS scaling
-        m_hat = m[i] / (1.0 - b1 ** t)                     # bias correction
-        v_hat = v[i] / (1.0 - b2 ** t)
+        if self.bias_correction:
+            m_hat = m[i] / (1.0 - b1 ** t)                 # bias correction
+            v_hat = v[i] / (1.0 - b2 ** t)
+        else:
+            m_hat, v_hat = m[i], v[i]
         if self.decoupled:
             theta[i] = theta[i] * (1.0 - lr * lam)         # decoupled weight decay
         theta[i] = theta[i] - lr * m_hat / (math.sqrt(v_hat) + self.eps)
@@ -594,7 +603,8 @@ def rmsprop(lr=1e-2, rho: float = 0.99, *, eps: float = 1e-8, weight_decay: floa
     return _RMSProp(lr, rho, eps, weight_decay)
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), *, eps: float = 1e-8, weight_decay: float = 0.0) -> Optimizer:
+def adam(lr=1e-3, betas=(0.9, 0.999), *, eps: float = 1e-8, weight_decay: float = 0.0,
+         bias_correction: bool = True) -> Optimizer:
     r"""Adam = momentum + RMS scaling + bias correction (Kingma & Ba 2015, Algorithm 1; ``torch.optim.Adam``).
 
     With t the step count (1 for the first update):
@@ -610,6 +620,8 @@ def adam(lr=1e-3, betas=(0.9, 0.999), *, eps: float = 1e-8, weight_decay: float 
     ``weight_decay`` λ is torch's coupled L2 term g ← ∇J + λθ; for decoupled
     decay use :func:`adamw`.  The code is written from the three named parts
     :func:`momentum_part`, :func:`rms_part` and :func:`bias_corrections`.
+    ``bias_correction=False`` leaves out step 3 (m and v are used as they are),
+    the variant lesson 6's bias-correction panel draws for comparison.
 
     The first step moves every coordinate by α·g/(|g| + ε) ≈ α·sign(g):
 
@@ -620,7 +632,7 @@ def adam(lr=1e-3, betas=(0.9, 0.999), *, eps: float = 1e-8, weight_decay: float 
     >>> theta.round(6)
     array([0.9, 1.1])
     """
-    return _Adam(lr, betas, eps, weight_decay)
+    return _Adam(lr, betas, eps, weight_decay, bias_correction)
 
 
 def adamw(lr=1e-3, betas=(0.9, 0.999), *, eps: float = 1e-8, weight_decay: float = 1e-2) -> Optimizer:
@@ -729,14 +741,19 @@ def _small_path(optimizer, grad_fn, theta, state, thetas):
     return k, theta, optimizer.State(count, *(np.array(a) for a in arrays), state.scratch)
 
 
-def run(optimizer, grad_fn, theta0, num_steps: int, *, loss_fn=None) -> Trajectory:
+def run(optimizer, grad_fn, theta0, num_steps: int, *, loss_fn=None, divergence_factor=None) -> Trajectory:
     """Take ``num_steps`` steps of ``optimizer`` from ``theta0``: the path a slider redraws.
 
     Arguments are checked once; the loop then calls the unchecked
     :meth:`Optimizer.update_inplace`, so the per-step cost is one ``grad_fn``
-    call plus a handful of ufuncs (about 10 µs for a 2-D problem).  If θ or its
+    call plus a handful of ufuncs (``benchmarks/bench_optim.py`` times it).  If θ or its
     loss becomes NaN or inf, the path stops at the last finite iterate with
     ``diverged=True`` and a message.
+
+    With ``divergence_factor`` (which needs ``loss_fn``) the run also stops by
+    the rule of :mod:`gdcourse.descent` (:mod:`gdcourse._stopping`): at the
+    first step whose loss is above ``divergence_factor``·max(|f(θ0)|, 1),
+    which is kept in the path.
 
     >>> import numpy as np
     >>> traj = run(sgd(lr=0.2), lambda th: 2 * th, np.array([10.0]), 10, loss_fn=lambda th: th @ th)
@@ -748,6 +765,11 @@ def run(optimizer, grad_fn, theta0, num_steps: int, *, loss_fn=None) -> Trajecto
     if loss_fn is not None:
         check_callable(loss_fn, "loss_fn")
     num_steps = check_int(num_steps, "num_steps", minimum=0)
+    if divergence_factor is not None:
+        divergence_factor = check_positive(divergence_factor, "divergence_factor")
+        if loss_fn is None:
+            raise ValueError("divergence_factor needs loss_fn: the rule compares the loss with its "
+                             "value at theta0; pass loss_fn=... as well.")
     theta = Optimizer._params(theta0, "theta0")
     state = optimizer.init(theta)
     thetas = np.empty((num_steps + 1,) + theta.shape)
@@ -785,6 +807,18 @@ def run(optimizer, grad_fn, theta0, num_steps: int, *, loss_fn=None) -> Trajecto
                 if not finite[i]:
                     break
                 losses[i] = loss_fn(thetas[i])
+            if divergence_factor is not None and finite[0] and np.isfinite(losses[0]):
+                # the descent rule: cut just after the first loss above the limit (kept in the path)
+                ok = int(np.argmin(finite)) if not finite.all() else num_steps + 1   # finite θ before
+                over = first_divergent(losses[1:ok], divergence_limit(losses[0], divergence_factor))
+                if over is not None:
+                    over += 1
+                    message = (f"diverged at step {over}: the loss {losses[over]:.3g} passed "
+                               f"{divergence_factor:g}·max(|f(θ0)|, 1) after {over} steps of "
+                               f"{optimizer!r}. The learning rate is probably too large for this "
+                               f"function; try a smaller lr.")
+                    return Trajectory(thetas[:over + 1].copy(), losses[:over + 1].copy(), state, over,
+                                      True, "diverged", message)
             finite &= np.isfinite(losses)
     if finite.all():
         return Trajectory(thetas, losses, state, num_steps, False, "num_steps",

@@ -31,6 +31,13 @@ RESIDUAL_COLOR = "#7f7f7f"
 PATH_COLOR = "#d62728"
 START_COLOR = "#2ca02c"
 MIN_COLOR = "gold"
+#: the colours plot_paths gives its paths, in order
+PATH_PALETTE = ("#d62728", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#2ca02c")
+#: colours of the optimisers, the same in every lesson 6 picture
+OPTIMIZER_COLORS = {"sgd": "#d62728", "momentum": "#1f77b4", "nesterov": "#17becf",
+                    "adagrad": "#8c564b", "rmsprop": "#ff7f0e", "adam": "#9467bd", "adamw": "#e377c2"}
+#: plain gradient descent drawn beside a variant (lesson 4's noisy runs)
+GD_COLOR = "#1f77b4"
 
 
 def _new_axes(projection=None):
@@ -261,7 +268,7 @@ def plot_paths(surface, paths, *, ax=None):
         )
     arrays = {str(label): _as_path(p, f"paths[{label!r}]") for label, p in paths.items()}
     ax = plot_contour(surface, ax=ax)
-    colors = ["#d62728", "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#2ca02c"]
+    colors = PATH_PALETTE
     for i, (label, p) in enumerate(arrays.items()):
         if p.shape[0]:
             ax.plot(p[:, 0], p[:, 1], color=colors[i % len(colors)], marker="o", markersize=2.5,
@@ -299,7 +306,7 @@ def plot_surface_3d(surface, path=None, *, ax=None):
         inside = (path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1)
         p = path[inside]
         if p.shape[0]:
-            z = surface._value(p)
+            z = surface.fast_value(p)
             ax.plot(p[:, 0], p[:, 1], z, color="red", marker="o", markersize=3, lw=1.5, zorder=10,
                     label="descent path", markevery=_markevery(p))
             ax.scatter([p[-1, 0]], [p[-1, 1]], [z[-1]], color="red", edgecolor="black", s=40, zorder=11)

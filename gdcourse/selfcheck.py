@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
+from nbformat.v4.rwbase import rejoin_lines
 
-from .authoring import answer_id
-from .exercises._core import REPORT_PREFIX
+from ._notebook import answer_id, read_notebook
+from .exercises._wire import REPORT_PREFIX
 
 __all__ = ["ExerciseReport", "NotebookReport", "check_notebook", "format_report", "cli"]
 
@@ -60,9 +61,10 @@ class NotebookReport(NamedTuple):
 
 
 def _read(path: Path):
+    raw = read_notebook(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return nbformat.read(str(path), as_version=4)
+        return rejoin_lines(nbformat.convert(nbformat.from_dict(raw), 4))
 
 
 def _kill_kernel(client) -> None:
@@ -103,8 +105,8 @@ def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600
     n_own = len(nb.cells)
     for ex_id in ids:
         nb.cells.append(nbformat.v4.new_code_cell(
-            f"import gdcourse.exercises._core as _gdcourse_core\n"
-            f"_gdcourse_core._report({ex_id!r}, globals())"))
+            f"import gdcourse.exercises._wire as _gdcourse_wire\n"
+            f"_gdcourse_wire._report({ex_id!r}, globals())"))
     env = dict(os.environ)
     env["GDCOURSE_HEADLESS"] = "1"
     env["MPLBACKEND"] = "Agg"

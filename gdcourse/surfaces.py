@@ -36,13 +36,18 @@ class Surface:
         A plotting window that shows the interesting part.
     start : ndarray, shape (2,)
         A start point used in the lessons; any other may be passed.
+    fast_value, fast_grad : callable
+        f and ∇f on points of shape (..., 2) without argument checks: the
+        fast paths the panels and loops call after checking once.
     """
 
     def __init__(self, name, value, grad, hessian, minimisers, saddles=(), *, xlim, ylim, start,
                  formula=""):
         self.name = name
-        self._value = value
-        self._grad = grad
+        # the unchecked kernels (points of shape (..., 2) in, no checks), named like Loss.fast_value;
+        # _value and _grad are their older names, kept for code that uses them
+        self.fast_value = self._value = value
+        self.fast_grad = self._grad = grad
         self._hessian = hessian
         self.minimisers = np.atleast_2d(np.asarray(minimisers, dtype=float))
         self.saddles = np.asarray(saddles, dtype=float).reshape(-1, 2)

@@ -263,3 +263,52 @@ def test_docstring_examples_run():
     from gdcourse import batching
     result = doctest.testmod(batching, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted >= 5
+
+
+# --- the prefix-scan engine of lesson 4's panel, held to train() ---------------------------------
+
+from gdcourse import batching  # noqa: E402
+
+
+@pytest.mark.parametrize("batch_size, lr, num_epochs", [(1, 0.01, 2), (32, 0.1, 5), (2000, 0.5, 20),
+                                                         (64, 0.05, 1), (1024, 1.0, 3), (7, 0.3, 4)])
+def test_prefix_scan_run_is_the_training_loop(batch_size, lr, num_epochs):
+    d = make_regression(2000, 1, random_state=0)
+    rng = np.random.default_rng(0)
+    orders = np.array([rng.permutation(2000) for _ in range(num_epochs)])   # as train draws them
+    run = batching._minibatch_linear_run(d.x.ravel(), d.y, orders, batch_size, lr, np.zeros(2))
+    h = train(d.X, d.y, sgd(lr=lr), batch_size=batch_size, num_epochs=num_epochs, random_state=0,
+              record_path=True)
+    assert run.updates_per_epoch == h.updates_per_epoch
+    assert bool(run.diverged_epoch) == h.diverged
+    np.testing.assert_allclose(run.path, h.path, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(run.update_losses, h.loss_per_update, rtol=1e-7, atol=1e-14)
+    np.testing.assert_allclose(run.epoch_losses, h.loss_per_epoch, rtol=1e-9)
+
+
+def test_affine_prefix_scan_equals_the_sequential_loop():
+    rng = np.random.default_rng(5)
+    for K in (1, 2, 31, 32, 33, 100, 1000):
+        A = rng.uniform(-1.1, 1.1, size=(4, K))
+        c = rng.normal(size=(2, K))
+        out = batching._affine_prefix(A, c)
+        theta = np.zeros(2)
+        seq = []
+        for k in range(K):
+            theta = np.array([[A[0, k], A[1, k]], [A[2, k], A[3, k]]]) @ theta + c[:, k]
+            seq.append(theta)
+        # with θ0 = 0 the prefix map's offset is θ_{k+1} itself
+        np.testing.assert_allclose(np.column_stack(out[4:]), seq, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2000])
+def test_prefix_scan_run_stops_where_the_training_loop_diverges(batch_size):
+    d = make_regression(2000, 1, random_state=0)
+    rng = np.random.default_rng(0)
+    orders = np.array([rng.permutation(2000) for _ in range(20)])
+    lr = 10 ** 0.5
+    run = batching._minibatch_linear_run(d.x.ravel(), d.y, orders, batch_size, lr, np.zeros(2))
+    h = train(d.X, d.y, sgd(lr=lr), batch_size=batch_size, num_epochs=20, random_state=0, record_path=True)
+    assert h.diverged and run.diverged_epoch == len(h.epoch_times)
+    assert len(run.path) == len(h.path) and len(run.epoch_losses) == len(h.loss_per_epoch)
+    np.testing.assert_allclose(run.update_losses, h.loss_per_update, rtol=1e-7)

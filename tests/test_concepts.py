@@ -6,7 +6,7 @@ section's markdown must contain (ignoring case and line breaks).  A section runs
 heading to the next heading of the same or a higher level, across cells.
 
 A concept the syllabus assigns to several lessons has one entry per lesson,
-its key ending in ``(lesson N)``.  Lessons 4–6 add their rows to the same dict.
+its key ending in ``(lesson N)``.  Lessons 4–7 add their rows to the same dict.
 
 ``docs/concepts.md`` renders the dict as a table (section "## Concept map");
 ``python tests/test_concepts.py`` prints that table, and a test checks the two
@@ -38,6 +38,7 @@ L3 = "lessons/03_update_rule.ipynb"
 L4 = "lessons/04_batch_sgd_minibatch.ipynb"
 L5 = "lessons/05_vanishing_exploding.ipynb"
 L6 = "lessons/06_adam.ipynb"
+L7 = "lessons/07_capstone.ipynb"
 
 CONCEPTS: dict[str, Section] = {
     # ---- lesson 1: the cost function
@@ -160,6 +161,20 @@ CONCEPTS: dict[str, Section] = {
     "Batch normalisation and residual connections (named, shown briefly)": Section(
         L5, "8. Architectural fixes: batch normalisation and residual connections",
         ("batch normalisation", "residual connections", "resnets", "direct path")),
+    "Using a notebook: run a cell, Run All, sliders need their cell run, restart the kernel": Section(
+        L1, "Using this notebook", ("shift + enter", "run all cells", "slider", "restart kernel", "short path")),
+    "Feature scaling: z-score x, κ ≈ 70 → 1, round contours, one step at α = 1": Section(
+        L3, "8. Feature scaling: make the bowl round",
+        ("standardise", "z-score", r"\kappa = 1", "one step", "22 steps", "746", "min–max", "standardscaler")),
+    "Newton's step θ − H⁻¹∇J; Adam and RMSProp as diagonal preconditioners": Section(
+        L3, "9. Newton's step: divide by the curvature",
+        ("newton's method", r"h^{-1}", "one step", "n^3", "diagonal preconditioner", "rmsprop and adam")),
+    "Saddle points and plateaus; in high dimensions saddles, not local minima": Section(
+        L3, "10. Saddle points and plateaus",
+        ("saddle point", "plateau", "high dimensions", "local minima", "dauphin")),
+    "Batch size and learning rate: noise ∝ 1/b, the linear scaling rule and its limit": Section(
+        L4, "8. Batch size and learning rate go together",
+        (r"\frac{\sigma^2}{b}", "linear scaling rule", "goyal", "limit", r"2/\lambda_{\max}", "critical batch size")),
     # ---- lesson 6: momentum, RMSProp, Adam
     "Momentum: velocity, heavy ball; public figure (0.007188, 0.002553) vs GD (−0.943467, −0.000073)": Section(
         L6, "1. Momentum: a heavy ball with a velocity",
@@ -183,15 +198,75 @@ CONCEPTS: dict[str, Section] = {
     "AdamW's decoupled weight decay": Section(
         L6, "5. AdamW: decoupled weight decay",
         ("adamw", "decouples", r"(1 - \alpha\lambda)", "weight decay", "l2")),
+    "Adam + L2 divides the pull by √v̂: noisy weights barely regularised, quiet ones over-regularised": Section(
+        L6, "5. AdamW: decoupled weight decay",
+        (r"\sqrt{\hat v}", "barely", "over-regularised", "noise", "two weights")),
     "Default hyper-parameters (α = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-8) and when SGD + momentum still wins": Section(
         L6, "6. The defaults, and when SGD with momentum still wins",
         ("10^{-3}", "0.9", "0.999", "10^{-8}", "sgd with momentum still wins")),
     "Comparing SGD, momentum, RMSProp and Adam: ill-conditioned bowl, Rosenbrock, noisy mini-batches": Section(
-        L6, "7. Four optimisers on three problems",
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
         ("ill-conditioned", "rosenbrock", "noisy mini-batch", "sgd", "momentum", "rmsprop", "adam")),
+    "A fair comparison: every optimiser tuned on the same wide log grid, several starts/seeds; loss vs α": Section(
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
+        ("log grid", "either end", "three times", "median", "best", "robustness to $\\alpha$")),
+    "Libraries' \"SGD\" is an update rule; the batch size is chosen separately": Section(
+        L6, "7. Four optimisers on three problems, each at its best learning rate",
+        ("a word on names", "update rule", "batch size is chosen separately", "mini-batch sgd")),
+    "Nesterov momentum: the look-ahead gradient and its smaller stable range": Section(
+        L6, "Nesterov's look-ahead", ("nesterov", "look-ahead", "nesterov=true", r"2(1 + \mu)/(1 + 2\mu)")),
+    "AdaGrad: the sum of squared gradients, steps shrinking as α/√t": Section(
+        L6, "AdaGrad, RMSProp's ancestor", ("adagrad", "sum", "sparse", r"\alpha/\sqrt t", "running average")),
+    "Learning-rate warm-up and cosine decay, tied to bias correction; AdamW as the transformer default": Section(
+        L6, "Warm-up and cosine decay — and why AdamW trains transformers",
+        ("warm-up", "cosine decay", "bias correction", r"\hat v", "transformers", "adamw")),
     "Choosing the optimiser and learning rate in a training configuration": Section(
         L6, "8. Choosing the optimiser and learning rate in a training configuration",
         ("training configuration", "optim.get_optimizer", "torch.optim.adam", "log grid", "learning rate")),
+    # ---- lesson 7: the capstone, a digit classifier
+    "Real data offline: the 8×8 digits, a seeded stratified train/validation/test split, standardisation": Section(
+        L7, "1. Real data: 1,797 handwritten digits",
+        ("8×8", "64 features", "shipped with the course", "seed", "training set", "validation set", "test set", "stratified", "standardised",
+         "feature scaling")),
+    "Logistic regression on two classes (binary cross-entropy)": Section(
+        L7, "2. Two classes: logistic regression",
+        ("logistic regression", "binary cross-entropy", "batching.train", "bias column")),
+    "Softmax regression; the cross-entropy gradient (1/m)·Xᵀ(P − Y) by hand, gradient-checked": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("softmax", r"\nabla_W J = \frac1m X_b^\top (P - Y)", "one-hot", "chain rule", "gradient checker")),
+    "Initial-loss sanity check ≈ log k": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("initial-loss sanity check", r"\log 10", "2.303")),
+    "Numerically stable log-sum-exp, and what goes wrong without it": Section(
+        L7, "3. Ten classes: softmax regression",
+        ("log-sum-exp", "overflows", "inf", "nan", "row maximum")),
+    "The learner's own optimiser (lesson-6 adam_step) trains the model on mini-batches": Section(
+        L7, "4. Your optimiser trains it",
+        ("adam_step", "any** step function", "mini-batch", "lesson 4")),
+    "Early stopping on the validation loss": Section(
+        L7, "4. Your optimiser trains it",
+        ("early stopping", "patience", "best epoch", "validation loss")),
+    "Learning-rate range test": Section(
+        L7, "5. A learning-rate range test",
+        ("learning-rate range test", "geometrically", "blows up", "steepest descent")),
+    "A small MLP beats the linear model; He initialisation and per-layer gradient norms on a real net": Section(
+        L7, "6. A small MLP beats the linear model",
+        ("relu", "gdcourse.deepnet", "he initialisation", "per-layer gradient norms", "lesson 5")),
+    "Weight decay against overfitting": Section(
+        L7, "7. Weight decay",
+        ("overfits", "weight decay", r"\frac\lambda2\lVert W\rVert^2", "underfitting")),
+    "A fair optimiser comparison: each tuned on a stated grid, spread over seeds": Section(
+        L7, "8. A fair optimiser comparison",
+        ("its own best α from the same grid", "validation loss", "seeds", "mean and spread")),
+    "Test accuracy, the confusion matrix and the misclassified digits": Section(
+        L7, "9. Results you can look at",
+        ("test set", "confusion matrix", "misclassified")),
+    "Oracles: scikit-learn's LogisticRegression and torch.optim.Adam": Section(
+        L7, "10. Two independent referees",
+        ("logisticregression", "torch.optim.adam", "10^{-10}", "same split")),
+    "A live training panel (TensorFlow Playground spirit)": Section(
+        L7, "11. The training panel",
+        ("**train**", "**stop**", "confusion matrix", "batch size", "hidden width", "weight decay")),
 }
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -113,3 +113,14 @@ def test_the_wheel_ships_the_notebooks(tmp_path):
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in (tmp_path / "learner" / "lessons").iterdir()) == \
         sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_objectives_print_unicode_math_not_latex():
+    from gdcourse.course import lessons, unicode_math
+    assert unicode_math(r"the update $\theta \leftarrow \theta - \alpha\nabla J(\theta)$, $\lceil m/b\rceil$") == (
+        "the update θ ← θ − α∇J(θ), ⌈m/b⌉")
+    assert unicode_math(r"$\theta_0$, $x^2$, $W^{l}$ and $10^{-3}$") == "θ₀, x², W^l and 10⁻³"
+    assert unicode_math("no math: 3 $ and 4") == "no math: 3 $ and 4"
+    for info in lessons(ROOT):
+        for objective in info.objectives:
+            assert "$" not in objective and "\\" not in objective, (info.number, objective)

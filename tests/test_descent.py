@@ -133,3 +133,40 @@ def test_history_repr_and_theta0_is_not_modified(d):
                                  lambda t: losses.mse_gradient(t, d.X, d.y), theta0, 0.01, num_iters=5)
     np.testing.assert_array_equal(theta0, [1.0, 1.0])
     assert "n_iter=5" in repr(h) and h.lr == 0.01
+
+
+# --- the panels' fast paths, held to the loop they stand for -----------------------------------
+
+@pytest.mark.parametrize("lr, n, start", [(0.01, 1000, (0.0, 0.0)), (0.05, 300, (4.0, -0.3)),
+                                          (0.15, 50, (-1.0, 1.5)), (0.3, 2000, (0.0, 0.0)),
+                                          (0.2, 1000, (0.0, 0.0)), (0.11, 1, (2.0, 2.0))])
+def test_closed_form_quadratic_gd_is_the_loop(lr, n, start):
+    d = data.five_points()
+    s = surfaces.mse_surface(d.X, d.y)
+    thetas, costs, diverged = descent._quadratic_gd(s.hessian(s.minimiser), s.minimiser, s.minimum,
+                                                    np.array(start), lr, n)
+    h = descent.linear_regression_gd(d.X, d.y, lr, theta0=np.array(start), num_iters=n)
+    assert len(costs) == len(h.costs) and diverged == h.diverged
+    np.testing.assert_allclose(thetas, h.thetas, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(costs, h.costs, rtol=1e-7, atol=1e-10)
+
+
+def test_closed_form_quadratic_gd_stops_where_the_loop_diverges():
+    d = data.five_points()
+    s = surfaces.mse_surface(d.X, d.y)
+    thetas, costs, diverged = descent._quadratic_gd(s.hessian(s.minimiser), s.minimiser, s.minimum,
+                                                    np.zeros(2), 0.2, 1000)
+    h = descent.linear_regression_gd(d.X, d.y, 0.2, num_iters=1000)
+    assert diverged and h.diverged and len(costs) == len(h.costs) < 1001
+
+
+@pytest.mark.parametrize("lr, n, start", [(0.05, 120, (1.2, -0.8)), (0.05, 200, (-1.5, 1.0)),
+                                          (0.6, 200, (1.5, 0.8))])
+def test_surface_gd_loop_is_the_library_descent(lr, n, start):
+    s = surfaces.non_convex()
+    thetas, costs, diverged = descent._gd_loop(s._grad, s._value, np.array(start), lr, n)
+    h = descent.gradient_descent(s.value, s.grad, np.array(start), lr, num_iters=n)
+    assert diverged == h.diverged and len(thetas) == len(h.thetas)
+    finite = np.isfinite(h.costs)
+    np.testing.assert_allclose(thetas[finite], h.thetas[finite], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(costs[finite], h.costs[finite], rtol=1e-12, atol=1e-14)

@@ -264,7 +264,7 @@ def epoch_column(theta, X, y, lr, batches):
     (lesson04.minibatch_epoch, epoch_batch_gd, "one update for the whole epoch"),
     (lesson04.minibatch_epoch, epoch_full_X, "full X"),
     (lesson04.minibatch_epoch, epoch_uphill, "sign is flipped"),
-    (lesson04.minibatch_epoch, epoch_in_place, "θ modified in place"),
+    (lesson04.minibatch_epoch, epoch_in_place, "changed theta in place"),
     (lesson04.minibatch_epoch, epoch_column, "should have shape"),
     (lesson04.updates_per_epoch, lambda m, bs: math.ceil(m / bs), None),
     (lesson04.updates_per_epoch, lambda m, bs: (m + bs - 1) // bs, None),
@@ -383,7 +383,7 @@ def clip_flattened(grads, max_norm):
     (lesson05.sigmoid_derivative, sigmoid_derivative_masks, None),
     (lesson05.sigmoid_derivative, naive_sigmoid, "you returned σ(z) itself"),
     (lesson05.sigmoid_derivative, lambda z: z * (1 - z), "z(1 − z)"),
-    (lesson05.sigmoid_derivative, sigmoid_derivative_nan, "exploding for large |z|"),
+    (lesson05.sigmoid_derivative, sigmoid_derivative_nan, "np.exp(±z) overflows"),
     (lesson05.sigmoid_derivative, sigmoid_derivative_naive, "overflows"),
     (lesson05.sigmoid_derivative, lambda z: np.sum(sigmoid_derivative_tanh(z)), "shape"),
     (lesson05.xavier_init, xavier_standard_normal, None),
@@ -408,7 +408,7 @@ def clip_flattened(grads, max_norm):
     (lesson05.clip_by_norm, clip_elementwise, "per element"),
     (lesson05.clip_by_norm, clip_each, "by its own norm"),
     (lesson05.clip_by_norm, clip_always, "always rescale"),
-    (lesson05.clip_by_norm, clip_in_place, "modified the inputs in place"),
+    (lesson05.clip_by_norm, clip_in_place, "changed grads in place"),
     (lesson05.clip_by_norm, clip_flattened, "should have shape"),
 ])
 def test_lesson05_independent_answers(exercise, fn, fragment):
@@ -528,7 +528,7 @@ def adam_python_zero_division(theta, grad, m, v, t, lr, beta1, beta2, eps):
     (lesson06.adam_step, adam_variant("inside"), "ε inside the square root"),
     (lesson06.adam_step, adam_variant("counter"), "step counter is not incremented"),
     (lesson06.adam_step, adam_variant("not_carried"), "state is not carried"),
-    (lesson06.adam_step, adam_variant("t"), "uses t instead of t + 1"),
+    (lesson06.adam_step, adam_variant("t"), "bias-correct with t + 1"),
     (lesson06.adam_step, adam_variant("uphill"), "sign is flipped"),
 ])
 def test_lesson06_independent_answers(exercise, fn, fragment):

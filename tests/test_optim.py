@@ -516,3 +516,61 @@ def test_run_on_a_tiny_problem_matches_the_in_place_path(name, surface_name):
     assert n == 201 and traj.state.count == state.count == 200
     for got, want in zip(traj.state[1:-1], state[1:-1]):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+# --- what the lesson 6 panels draw: run() by the descent stop rule, Adam without bias correction ----
+
+def _adam_by_hand(lr, b1, b2, theta, lam, steps, correct, eps=1e-8):
+    m = v = 0.0
+    out = [theta]
+    for t in range(1, steps + 1):
+        g = lam * theta
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mh, vh = (m / (1 - b1 ** t), v / (1 - b2 ** t)) if correct else (m, v)
+        theta = theta - lr * mh / (math.sqrt(vh) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("b1, b2", [(0.9, 0.999), (0.9, 0.9), (0.0, 0.99), (0.99, 0.8)])
+@pytest.mark.parametrize("correct", [True, False])
+def test_adam_with_and_without_bias_correction_follows_the_formula(b1, b2, correct):
+    opt = adam(lr=0.1, betas=(b1, b2), bias_correction=correct)
+    path = optim.run(opt, lambda th: 1.0 * th, np.array([3.0]), 30).thetas[:, 0]
+    np.testing.assert_allclose(path, _adam_by_hand(0.1, b1, b2, 3.0, 1.0, 30, correct), rtol=1e-12)
+    # the in-place path of a larger θ takes the same steps as the per-coordinate one
+    big = optim.run(opt, lambda th: 1.0 * th, np.full(20, 3.0), 30).thetas[:, 0]
+    np.testing.assert_allclose(big, path, rtol=1e-12)
+    assert ("bias_correction=False" in repr(opt)) is (not correct)
+
+
+def test_adam_refuses_a_bias_correction_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="bias_correction must be True or False"):
+        adam(bias_correction="no")
+
+
+def test_run_with_a_divergence_factor_stops_by_the_descent_rule():
+    f, g = (lambda th: float(th @ th)), (lambda th: 2 * th)
+    # x ← x − 1.5·2x = −2x: |x| doubles, f quadruples each step; f0 = 1 → limit 1e8 passed at step 14
+    traj = optim.run(sgd(lr=1.5), g, np.array([1.0]), 100, loss_fn=f, divergence_factor=1e8)
+    assert traj.diverged and traj.stop_reason == "diverged" and traj.n_steps == 14
+    assert traj.losses[-1] > 1e8 >= traj.losses[-2] and len(traj.thetas) == 15
+    assert "diverged at step 14" in traj.message
+    # the same as the descent loop
+    from gdcourse.descent import gradient_descent
+    h = gradient_descent(f, g, np.array([1.0]), 1.5, num_iters=100)
+    np.testing.assert_allclose(traj.thetas, h.thetas)
+    # without the factor only NaN or inf stops it
+    plain = optim.run(sgd(lr=1.5), g, np.array([1.0]), 100, loss_fn=f)
+    assert not plain.diverged and plain.n_steps == 100
+    calm = optim.run(sgd(lr=0.1), g, np.array([1.0]), 50, loss_fn=f, divergence_factor=1e8)
+    assert not calm.diverged and calm.n_steps == 50
+
+
+def test_run_refuses_a_divergence_factor_without_a_loss():
+    with pytest.raises(ValueError, match="divergence_factor needs loss_fn"):
+        optim.run(sgd(lr=0.1), lambda th: th, np.array([1.0]), 5, divergence_factor=1e8)
+    with pytest.raises(ValueError, match="divergence_factor"):
+        optim.run(sgd(lr=0.1), lambda th: th, np.array([1.0]), 5, loss_fn=lambda th: 0.0,
+                  divergence_factor=-1.0)

@@ -36,11 +36,22 @@ Writing an exercise
         hints=["..."],
     )
 
-``run(fn, case)`` defaults to ``fn(*case)``.  A stateful exercise (an
-optimiser step that carries its state) passes its own ``run`` that calls ``fn``
-several times and returns everything worth comparing; mistakes and the
-reference go through the same ``run``, so a mistake such as "the step counter
-is never incremented" is simply a function with that bug.
+``run`` is a call procedure from :mod:`gdcourse.exercises._calls` (default
+``Plain()``: ``fn(*case)``).  A stateful exercise (an optimiser step that
+carries its state) uses ``Steps``, which calls ``fn`` several times; mistakes
+and the reference go through the same procedure, so a mistake such as "the
+step counter is never incremented" is simply a function with that bug.  Being
+data, the procedure is what the grader's sandboxed child receives: the child
+never holds a reference or a mistake.
+
+Every judge checks that the learner's function left its inputs unchanged, and
+names a mistake only when that mistake reproduces the learner's output on
+every case where the learner is wrong (NaN never matching NaN).
+
+The module layout follows learntools: outcomes, the :class:`Exercise` and the
+registry here; comparing in :mod:`._compare`; the wire codec in :mod:`._wire`;
+how to call a learner's function in :mod:`._calls`; cases and checks several
+lessons share in :mod:`._shared`.
 
 Callable arguments (a loss ``f`` for a numerical gradient) must travel to the
 grader's child process as data, so cases use :class:`Fn`: an expression of
@@ -51,18 +62,22 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
-import numbers
 import os
 import pkgutil
 import re
-import sys
 import textwrap
-import warnings
+import zlib
 from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
+
+from ._calls import Call, InProcess, Plain, collect
+from ._calls import run_job as _child_main  # noqa: F401  (the name grading's boot code once used)
+from ._compare import Opaque, _kind, _Quiet, _short, compare_values, summarise  # noqa: F401
+from ._shared import input_change
+from ._wire import REPORT_PREFIX, Fn, Outcome, _report, decode, decode_outcome, encode  # noqa: F401
+from ._wire import encode_outcome  # noqa: F401
 
 __all__ = [
     "CheckFailed",
@@ -141,18 +156,6 @@ class CodeRaised(Incorrect):
 _EXCEPTIONS = {"not_attempted": NotAttempted, "incorrect": Incorrect, "error": CodeRaised}
 
 
-class Outcome(NamedTuple):
-    """What happened when the learner's function ran on one case.
-
-    ``kind`` is ``"value"`` (``value`` holds the output), ``"not_implemented"``
-    or ``"error"`` (``error`` holds ``"TypeError: message"``).
-    """
-
-    kind: str
-    value: object = None
-    error: str = ""
-
-
 class Result(NamedTuple):
     """The verdict on one exercise: ``status`` in :data:`STATUSES` and one feedback line."""
 
@@ -191,211 +194,8 @@ class Note:
         return self.text
 
 
-class Fn:
-    """A scalar or vector test function of ``theta``, written as an expression.
-
-    Being data (an expression and named arrays), it can be sent to the
-    grader's child process without pickling::
-
-        f = Fn("np.sum(a * np.sin(theta)) + 0.25 * np.sum(theta ** 4)", a=np.array([1.0, 2.0]))
-        f(np.zeros(2))   # -> 0.0
-
-    ``output="float"`` returns a Python float, ``"array"`` a float array.
-    """
-
-    def __init__(self, expr: str, *, output: str = "float", **params):
-        if output not in ("float", "array"):
-            raise ValueError(f"output must be 'float' or 'array', but got {output!r}.")
-        self.expr = expr
-        self.output = output
-        self.params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-        self._code = compile(expr, "<gdcourse test function>", "eval")
-
-    def __call__(self, theta):
-        scope = dict(self.params)
-        scope["theta"] = np.asarray(theta, dtype=float)
-        value = eval(self._code, {"np": np, "__builtins__": {}}, scope)  # our own expression
-        return float(value) if self.output == "float" else np.asarray(value, dtype=float)
-
-    def __repr__(self):
-        return f"<test function f(theta) = {self.expr}>"
-
-
-# ---------------------------------------------------------------------------
-# comparing values
-# ---------------------------------------------------------------------------
-
-def summarise(value) -> str:
-    """A short description of an input or output: shapes, never whole arrays."""
-    if isinstance(value, np.ndarray):
-        if value.size == 1 and value.ndim <= 1:
-            return f"array({value.reshape(-1)[0]:.4g}, shape {value.shape})"
-        return f"array of shape {value.shape}"
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return f"{float(value):.4g}"
-    if value is None:
-        return "None"
-    if isinstance(value, Fn):
-        return "a test function f(θ)"
-    if callable(value):
-        return "a function"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _kind(value) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    if value is None:
-        return "None"
-    if isinstance(value, (bool, np.bool_)):
-        return f"the bool {bool(value)}"
-    if isinstance(value, numbers.Real):
-        return f"the number {float(value):.6g}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    return f"a {type(value).__name__}"
-
-
-def _as_numeric_array(got):
-    """``got`` as an array if it is numeric data, else ``None``."""
-    if isinstance(got, (str, bytes, dict)) or got is None:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = np.asarray(got)
-    except Exception:
-        return None
-    if arr.dtype.kind not in "biuf":
-        return None
-    return arr
-
-
-def compare_values(got, expected, *, rtol: float = 1e-7, atol: float = 1e-9,
-                   name: str = "your result") -> str | None:
-    """``None`` when ``got`` matches ``expected`` within tolerance, else one feedback line.
-
-    Checks in turn: type, length (for tuples), shape, dtype, then values with
-    ``np.isclose``.  The expected values are never quoted, only shapes and the
-    size of the difference.
-    """
-    if isinstance(expected, tuple) and not isinstance(expected, np.ndarray):
-        if not isinstance(got, (tuple, list)):
-            return f"{name} should be a tuple of {len(expected)} values, but got {_kind(got)}."
-        if len(got) != len(expected):
-            return f"{name} should have {len(expected)} values, but got {len(got)}."
-        for i, (g, e) in enumerate(zip(got, expected)):
-            msg = compare_values(g, e, rtol=rtol, atol=atol, name=f"{name}[{i}]")
-            if msg:
-                return msg
-        return None
-    if isinstance(expected, np.ndarray):
-        if got is None:
-            return f"{name} is None: did you forget a `return`?"
-        arr = _as_numeric_array(got)
-        if arr is None:
-            return (f"{name} should be a NumPy array of numbers with shape {expected.shape}, "
-                    f"but got {_kind(got)}.")
-        if arr.shape != expected.shape:
-            msg = (f"{name} should have shape {expected.shape}, but got shape {arr.shape}")
-            if arr.size == expected.size and expected.ndim == 1 and arr.ndim == 2:
-                msg += ": return a flat (n,) vector, e.g. with .ravel()"
-            elif arr.ndim == 2 and expected.ndim == 1 and arr.shape[0] == arr.shape[1] != 1:
-                msg += (": an (m, 1) column broadcast against an (m,) vector makes an (m, m) "
-                        "matrix")
-            elif arr.ndim == 2 and arr.shape == expected.shape[::-1]:
-                msg += ": it looks transposed"
-            return msg + "."
-        if expected.dtype.kind == "f" and arr.dtype.kind not in "f":
-            if not np.allclose(arr, expected, rtol=rtol, atol=atol):
-                return (f"{name} has integer dtype {arr.dtype}, so the fractions were cut off: "
-                        f"build it from floats (e.g. np.zeros(shape, dtype=float)).")
-        if not np.all(np.isfinite(arr)) and np.all(np.isfinite(expected)):
-            return f"{name} contains NaN or inf values."
-        close = np.isclose(arr, expected, rtol=rtol, atol=atol)
-        if not np.all(close):
-            bad = int(np.size(close) - np.count_nonzero(close))
-            diff = float(np.max(np.abs(arr.astype(float) - expected)))
-            if arr.size == 1:
-                return f"{name} has the wrong value (off by {diff:.3g})."
-            return (f"{name} has wrong values: {bad} of {arr.size} entries differ "
-                    f"(largest difference {diff:.3g}).")
-        return None
-    if isinstance(expected, list):
-        if not isinstance(got, (list, tuple, np.ndarray)):
-            return f"{name} should be a list of {len(expected)} numbers, but got {_kind(got)}."
-        if len(got) != len(expected):
-            return f"{name} should have {len(expected)} entries, but got {len(got)}."
-        return compare_values(np.asarray(got) if _as_numeric_array(got) is not None else got,
-                              np.asarray(expected, dtype=float), rtol=rtol, atol=atol, name=name)
-    if isinstance(expected, numbers.Real):
-        if got is None:
-            return f"{name} is None: did you forget a `return`?"
-        if isinstance(got, np.ndarray) and got.ndim == 0:
-            got = got[()]
-        if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real):
-            extra = ""
-            if isinstance(got, np.ndarray):
-                extra = " Return a single number, e.g. float(...)."
-                if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1:
-                    extra = (" An (m, 1) column broadcast against an (m,) vector makes an (m, m) "
-                             "matrix." + extra)
-            return f"{name} should be a single number, but got {_kind(got)}.{extra}"
-        if isinstance(expected, numbers.Integral) and not isinstance(expected, (bool, np.bool_)):
-            if int(got) != got or int(got) != int(expected):
-                return f"{name} is {got!r}, which is not the expected whole number."
-            return None
-        g = float(got)
-        if not np.isfinite(g) and np.isfinite(expected):
-            return f"{name} is {g}, not a finite number."
-        if not np.isclose(g, float(expected), rtol=rtol, atol=atol):
-            ratio = ""
-            if expected != 0 and g != 0:
-                ratio = f" ({g / float(expected):.3g} times the expected value)"
-            return f"{name} is {g:.6g}, which is not right{ratio}."
-        return None
-    # anything else: exact equality
-    try:
-        same = bool(got == expected)
-    except Exception:
-        same = False
-    return None if same else f"{name} is {_kind(got)}, which is not right."
-
-
-class _Quiet:
-    """Silence numpy warnings (overflow of a wrong answer is expected here)."""
-
-    def __enter__(self):
-        self._err = np.seterr(all="ignore")
-        self._warn = warnings.catch_warnings()
-        self._warn.__enter__()
-        warnings.simplefilter("ignore")
-        return self
-
-    def __exit__(self, *exc):
-        self._warn.__exit__(*exc)
-        np.seterr(**self._err)
-        return False
-
-
 def _copy_case(case):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in case)
-
-
-def _default_run(fn, case):
-    return fn(*case)
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ---------------------------------------------------------------------------
@@ -431,7 +231,13 @@ class Exercise:
         self._cases = cases
         self.mistakes = tuple(Mistake(*m) for m in mistakes)
         self.hints = tuple(hints)
-        self.run = run or _default_run
+        if run is not None and not isinstance(run, Call):
+            if not callable(run):
+                raise TypeError(f"{exercise_id}: run must be a call procedure from "
+                                f"gdcourse.exercises._calls (Plain, Warnings, Reseeded, Steps), "
+                                f"but got {_kind(run)}.")
+            run = InProcess(run)   # checks in the notebook; the grader refuses it, clearly
+        self.run = run or Plain()
         self.rtol, self.atol = rtol, atol
         self._compare = compare
         self.points = float(points)
@@ -458,63 +264,61 @@ class Exercise:
     def expected(self, case):
         """The reference output on one case."""
         with _Quiet():
-            return self.run(self.reference, _copy_case(case))
+            return self.run(self.reference, _copy_case(case))[0]
 
     def collect(self, fn, cases) -> list[Outcome]:
         """Run the learner's ``fn`` on every case and record what happened."""
-        outcomes = []
-        for case in cases:
-            try:
-                with _Quiet():
-                    value = self.run(fn, _copy_case(case))
-            except NotImplementedError:
-                outcomes.append(Outcome("not_implemented"))
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # SystemExit from learner code counts as an error
-                outcomes.append(Outcome("error", error=f"{type(exc).__name__}: {_short(exc)}"))
-            else:
-                outcomes.append(Outcome("value", value))
-        return outcomes
+        return collect(fn, cases, self.run)
+
+    def _names(self) -> list[str]:
+        try:
+            return list(inspect.signature(self.reference).parameters)
+        except (TypeError, ValueError):
+            return []
 
     def _describe_case(self, case) -> str:
-        try:
-            names = list(inspect.signature(self.reference).parameters)
-        except (TypeError, ValueError):
-            names = []
+        names = self._names()
         parts = []
         for i, arg in enumerate(case):
             label = names[i] if i < len(names) else f"arg{i}"
             parts.append(f"{label}={summarise(arg)}")
         return ", ".join(parts)
 
-    def _matches(self, mistake, case, got) -> bool:
+    def _problem(self, got, want) -> str | None:
         try:
             with _Quiet():
-                wrong = self.run(mistake.fn, _copy_case(case))
-                return self.compare(got, wrong) is None
+                return self.compare(got, want)
+        except Exception as exc:  # an odd return value must not crash the checker
+            return f"your result could not be compared ({type(exc).__name__}: {_short(exc, 80)})."
+
+    def _reproduces(self, mistake, case, got, want) -> bool:
+        """Does ``mistake`` give ``got`` on ``case``, while differing from the reference there?"""
+        try:
+            with _Quiet():
+                wrong = self.run(mistake.fn, _copy_case(case))[0]
+                return self.compare(got, wrong) is None and self.compare(wrong, want) is not None
         except Exception:
             return False
 
-    def _name_mistake(self, index, cases, outcomes) -> str | None:
-        """The mistake that explains the wrong output on ``cases[index]``.
+    def _name_mistake(self, wrong_cases) -> str | None:
+        """The first mistake that reproduces the learner's output on EVERY wrong case.
 
-        When several variants match there (a coincidence, e.g. θ = 0 makes
-        θ + α∇J equal α∇J), the one that matches the most other cases wins.
+        ``wrong_cases`` lists ``(case, got, want)``.  A mistake that explains
+        only some of them (often a degenerate input such as z = 0) is not
+        named: the feedback then says what is wrong without guessing why.
         """
-        got = outcomes[index].value
-        candidates = [m for m in self.mistakes if self._matches(m, cases[index], got)]
-        if len(candidates) <= 1:
-            return candidates[0].message if candidates else None
-        others = [(c, o.value) for c, o in zip(cases, outcomes) if o.kind == "value"]
-        scores = [sum(self._matches(m, c, g) for c, g in others) for m in candidates]
-        return candidates[scores.index(max(scores))].message
+        for mistake in self.mistakes:
+            if all(self._reproduces(mistake, case, got, want) for case, got, want in wrong_cases):
+                return mistake.message
+        return None
 
     def judge(self, cases, outcomes, expected=None) -> Result:
         """The verdict on a list of outcomes (one per case).
 
         ``expected`` may hold the precomputed reference outputs (the grader
-        computes them once for a whole class).
+        computes them once for a whole class).  The first case that fails
+        decides the kind of feedback; a mistake is named from all the cases
+        the answer gets wrong.
         """
         if len(outcomes) != len(cases):
             return Result(self.id, "error", "the answer did not produce a result for every input.")
@@ -523,29 +327,38 @@ class Exercise:
                 return Result(self.id, "not_attempted",
                               "not attempted yet: replace `raise NotImplementedError` with your "
                               "code, run that cell, then run this check again.")
+        names = self._names()
+        first = None                # (kind, index, message) of the first failing case
+        wrong = []                  # (index, case, got, want, problem) of every wrong value
         for index, (case, outcome) in enumerate(zip(cases, outcomes)):
-            where = self._describe_case(case)
             if outcome.kind == "error":
-                return Result(self.id, "error",
-                              f"your function raised {outcome.error.rstrip('.')} (input: {where})")
+                first = first or ("error", index, f"your function raised "
+                                                  f"{outcome.error.rstrip('.')}")
+                continue
+            changed = input_change(names, outcome.calls)
+            if changed:
+                first = first or ("changed", index, changed)
+                continue
             got = outcome.value
             want = self.expected(case) if expected is None else expected[index]
             if got is None and want is not None:
-                return Result(self.id, "incorrect",
-                              f"your function returned None: did you forget a `return`? "
-                              f"(input: {where})")
-            try:
-                with _Quiet():
-                    problem = self.compare(got, want)
-            except Exception as exc:  # an odd return value must not crash the checker
-                problem = f"your result could not be compared ({type(exc).__name__}: {_short(exc, 80)})."
-            if problem is None:
-                continue
-            named = self._name_mistake(index, cases, outcomes)
+                problem = "your function returned None: did you forget a `return`?"
+            else:
+                problem = self._problem(got, want)
+            if problem is not None:
+                wrong.append((index, case, got, want, problem))
+                first = first or ("wrong", index, problem)
+        if first is None:
+            return Result(self.id, "correct", self.success)
+        kind, index, message = first
+        where = self._describe_case(cases[index])
+        if kind == "error":
+            return Result(self.id, "error", f"{message} (input: {where})")
+        if kind == "wrong" and outcomes[index].value is not None:
+            named = self._name_mistake([(c, g, w) for _i, c, g, w, _p in wrong])
             if named:
                 return Result(self.id, "incorrect", f"{named} (input: {where})")
-            return Result(self.id, "incorrect", f"{problem.rstrip('.')} (input: {where})")
-        return Result(self.id, "correct", self.success)
+        return Result(self.id, "incorrect", f"{message.rstrip('.')} (input: {where})")
 
     def evaluate(self, fn, random_state=0) -> Result:
         """Check ``fn`` without raising: the :class:`Result`."""
@@ -582,7 +395,15 @@ class Exercise:
         return Note(f"**Hint {n}/{len(self.hints)}**{more}: {self.hints[n - 1]}")
 
     def solution(self) -> Note:
-        """The reference solution's source code, as Markdown."""
+        """The reference solution's source code, as Markdown.
+
+        With ``GDCOURSE_HIDE_SOLUTIONS=1`` (or true/yes/on) in the environment, e.g. set
+        by the hub for a marked assessment, it says that solutions are hidden instead.
+        """
+        if os.environ.get("GDCOURSE_HIDE_SOLUTIONS", "").strip().lower() in (
+                "1", "true", "yes", "on"):
+            return Note(f"Solutions are hidden for this course (a marked assessment), so "
+                        f"`{self.id}` shows none. `.hint()` still gives hints.")
         try:
             source = textwrap.dedent(inspect.getsource(self.reference))
         except (OSError, TypeError):
@@ -590,8 +411,8 @@ class Exercise:
         source = re.sub(r"^def _?\w+\(", f"def {self.name}(", source, count=1, flags=re.M)
         return Note(f"**Solution to `{self.id}`:**\n\n```python\n{source.rstrip()}\n```")
 
-    def _assert_check_failed(self, fn, contains: str | None = None,
-                             status: str | None = None) -> Result:
+    def assert_check_failed(self, fn, contains: str | None = None,
+                            status: str | None = None) -> Result:
         """For tests and solution notebooks: assert that this check rejects ``fn``.
 
         Like learntools' ``assert_check_failed``: proves a checker can fail.
@@ -609,9 +430,10 @@ class Exercise:
                                  f"got: {result.message}")
         return result
 
+    _assert_check_failed = assert_check_failed  # the name solution notebooks already use
+
     # for the grader: a stable per-exercise stream from the instructor's seed
     def grading_cases(self, seed: int) -> list[tuple]:
-        import zlib
         return self.cases(np.random.default_rng([int(seed), zlib.crc32(self.id.encode())]))
 
 
@@ -655,159 +477,3 @@ def preamble(lesson: str) -> str:
     return getattr(module, "PREAMBLE", "import numpy as np\n")
 
 
-# ---------------------------------------------------------------------------
-# data on the wire (grader <-> child): JSON + npz, never pickle
-# ---------------------------------------------------------------------------
-
-class Opaque:
-    """A value that could not travel as data (an object of some other type)."""
-
-    def __init__(self, type_name: str, text: str):
-        self.type_name, self.text = type_name, text
-
-    def __repr__(self):
-        return self.text
-
-
-def encode(value, arrays: dict, _depth: int = 0):
-    """A JSON-ready tree for ``value``; numeric arrays go into ``arrays`` (for np.savez)."""
-    if _depth > 12:
-        return {"t": "other", "type": type(value).__name__, "repr": "(nested too deeply)"}
-    if value is None:
-        return {"t": "none"}
-    if isinstance(value, (bool, np.bool_)):
-        return {"t": "bool", "v": bool(value)}
-    if isinstance(value, numbers.Integral):
-        return {"t": "int", "v": int(value), "np": isinstance(value, np.generic)}
-    if isinstance(value, numbers.Real):
-        return {"t": "float", "v": float(value), "np": isinstance(value, np.generic)}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        key = f"a{len(arrays)}"
-        arrays[key] = value
-        return {"t": "array", "k": key}
-    if isinstance(value, Fn):
-        return {"t": "fn", "expr": value.expr, "output": value.output,
-                "params": {k: encode(v, arrays, _depth + 1) for k, v in value.params.items()}}
-    if isinstance(value, (list, tuple)) and len(value) <= 100_000:
-        return {"t": "tuple" if isinstance(value, tuple) else "list",
-                "items": [encode(v, arrays, _depth + 1) for v in value]}
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value) and len(value) <= 1000:
-        return {"t": "dict", "items": {k: encode(v, arrays, _depth + 1) for k, v in value.items()}}
-    if isinstance(value, str):
-        return {"t": "str", "v": value[:1000]}
-    try:
-        text = _short(repr(value), 80)
-    except Exception:
-        text = "?"
-    return {"t": "other", "type": type(value).__name__, "repr": text}
-
-
-def decode(tree, arrays: dict):
-    """The inverse of :func:`encode`, building only plain values (and :class:`Fn`)."""
-    t = tree["t"]
-    if t == "none":
-        return None
-    if t == "bool":
-        return bool(tree["v"])
-    if t == "int":
-        return np.int64(tree["v"]) if tree.get("np") else int(tree["v"])
-    if t == "float":
-        return np.float64(tree["v"]) if tree.get("np") else float(tree["v"])
-    if t == "array":
-        return np.asarray(arrays[tree["k"]])
-    if t == "fn":
-        params = {k: decode(v, arrays) for k, v in tree["params"].items()}
-        return Fn(tree["expr"], output=tree["output"], **params)
-    if t in ("list", "tuple"):
-        items = [decode(v, arrays) for v in tree["items"]]
-        return tuple(items) if t == "tuple" else items
-    if t == "dict":
-        return {k: decode(v, arrays) for k, v in tree["items"].items()}
-    if t == "str":
-        return str(tree["v"])
-    return Opaque(str(tree.get("type", "?")), str(tree.get("repr", "?")))
-
-
-def encode_outcome(outcome: Outcome, arrays: dict) -> dict:
-    if outcome.kind == "value":
-        return {"kind": "value", "value": encode(outcome.value, arrays)}
-    return {"kind": outcome.kind, "error": outcome.error}
-
-
-def decode_outcome(tree: dict, arrays: dict) -> Outcome:
-    kind = tree["kind"]
-    if kind == "value":
-        return Outcome("value", decode(tree["value"], arrays))
-    if kind not in ("not_implemented", "error"):
-        raise ValueError(f"unknown outcome kind {kind!r}")
-    return Outcome(kind, error=_short(tree.get("error", ""), 200))
-
-
-# ---------------------------------------------------------------------------
-# the grader's child process
-# ---------------------------------------------------------------------------
-
-def _child_main(job_dir: str) -> None:
-    """Run one learner answer on the job's cases and write the outcomes as data.
-
-    Called in a fresh ``python -I`` interpreter, under resource limits set by
-    the boot code.  Reads ``job.json`` + ``cases.npz``; writes ``result.json``
-    + ``result.npz`` (atomically, so a crash leaves no half result).
-    """
-    job_dir = Path(job_dir)
-    job = json.loads((job_dir / "job.json").read_text())
-    with np.load(job_dir / "cases.npz", allow_pickle=False) as z:
-        case_arrays = {k: z[k] for k in z.files}
-    cases = [tuple(decode(c, case_arrays)) for c in job["cases"]]
-    exercise = get(job["exercise"])
-    result = {"load_error": None, "outcomes": []}
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    exec(compile(job["preamble"], "<preamble>", "exec"), namespace)
-    sources = job["sources"]
-    for i, source in enumerate(sources):
-        last = i == len(sources) - 1
-        try:
-            exec(compile(source, f"<answer cell {job['labels'][i]}>", "exec"), namespace)
-        except KeyboardInterrupt:
-            raise
-        except NotImplementedError:
-            if last:
-                result["load_error"] = "not_implemented"
-        except BaseException as exc:
-            if last:
-                result["load_error"] = f"{type(exc).__name__}: {_short(exc)}"
-    fn = namespace.get(job["name"])
-    arrays: dict = {}
-    if result["load_error"] is None:
-        if fn is None:
-            result["load_error"] = f"missing: the answer cell does not define `{job['name']}`"
-        elif not callable(fn):
-            result["load_error"] = f"`{job['name']}` is {_kind(fn)}, not a function"
-        else:
-            outcomes = exercise.collect(fn, cases)
-            result["outcomes"] = [encode_outcome(o, arrays) for o in outcomes]
-    tmp_npz = job_dir / "result.tmp.npz"
-    np.savez(tmp_npz, **arrays)
-    os.replace(tmp_npz, job_dir / "result.npz")
-    tmp_json = job_dir / "result.tmp.json"
-    tmp_json.write_text(json.dumps(result))
-    os.replace(tmp_json, job_dir / "result.json")
-    sys.stdout.flush()
-
-
-# ---------------------------------------------------------------------------
-# for `gdcourse check`: evaluate in the learner's kernel, report as JSON
-# ---------------------------------------------------------------------------
-
-REPORT_PREFIX = "@@gdcourse-result@@"
-
-
-def _report(exercise_id: str, namespace: dict) -> None:
-    """Print one machine-readable result line (used by ``gdcourse check``)."""
-    try:
-        exercise = get(exercise_id)
-    except KeyError as exc:
-        result = Result(exercise_id, "error", str(exc))
-    else:
-        result = exercise.evaluate(namespace.get(exercise.name))
-    print(REPORT_PREFIX + json.dumps(result._asdict()))

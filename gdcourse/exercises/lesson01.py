@@ -15,29 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._compare import compare_values
 from ._core import Exercise, Mistake
+from ._shared import five_points as _five_points
+from ._shared import random_problem as _random_problem
 
 __all__ = ["predict", "compute_cost", "cost_grid", "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
-
-
-# --- inputs ----------------------------------------------------------------
-
-def _five_points():
-    """The running example: x = 1..5, y = [2, 4, 5, 4, 5], with a bias column."""
-    x = np.arange(1.0, 6.0)
-    X = np.column_stack([np.ones_like(x), x])
-    return X, np.array([2.0, 4.0, 5.0, 4.0, 5.0])
-
-
-def _random_problem(rng, n=None):
-    """A random (m, n) design with a bias column and m != n, plus targets y (not all zero)."""
-    n = int(rng.integers(3, 5)) if n is None else n
-    m = int(rng.integers(n + 3, n + 9))
-    X = np.column_stack([np.ones(m), rng.normal(size=(m, n - 1))])
-    y = rng.normal(loc=1.0, size=m)
-    return X, y
 
 
 # --- predict ---------------------------------------------------------------
@@ -195,7 +180,6 @@ def _grid_no_half(X, y, t0, t1):
 
 
 def _compare_grid(got, expected):
-    from ._core import compare_values
     if got is None:
         return "your function returned None: did you forget a `return`?"
     if not isinstance(got, (tuple, list)) or len(got) != 2:

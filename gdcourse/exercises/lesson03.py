@@ -14,29 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Exercise, Mistake, compare_values
-from .lesson01 import _five_points, _random_problem
+from ._compare import compare_values
+from ._core import Exercise, Mistake
+from ._shared import five_points as _five_points
+from ._shared import random_problem as _random_problem
 
 __all__ = ["gd_step", "gradient_descent", "max_stable_lr", "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
-
-
-def _keep_first(fn, case):
-    """Call fn and also return its first argument (θ or θ0) after the call."""
-    return fn(*case), case[0]
-
-
-def _unchanged_then(input_name, compare_result):
-    def compare(got, expected):
-        result, after = got
-        ref, before = expected
-        if isinstance(after, np.ndarray) and not np.array_equal(after, before):
-            return (f"your function changed {input_name} in place: start from a copy "
-                    f"(e.g. theta = {input_name} - ... or {input_name}.copy()), so the caller's "
-                    f"{input_name} stays as it was")
-        return compare_result(result, ref)
-    return compare
 
 
 # --- gd_step ---------------------------------------------------------------
@@ -73,10 +58,8 @@ gd_step = Exercise(
     "lesson03.gd_step",
     _gd_step,
     cases=_step_cases,
-    run=_keep_first,
-    compare=_unchanged_then(
-        "theta", lambda got, ref: compare_values(got, ref, rtol=1e-7, atol=1e-10,
-                                                 name="your new theta")),
+    compare=lambda got, ref: compare_values(got, ref, rtol=1e-7, atol=1e-10,
+                                            name="your new theta"),
     mistakes=[
         Mistake("looks like the sign is flipped: you step uphill (θ + α∇J); the update is "
                 "θ − α∇J", lambda theta, X, y, lr: theta + lr * _grad(theta, X, y)),
@@ -178,8 +161,7 @@ gradient_descent = Exercise(
     "lesson03.gradient_descent",
     _gradient_descent,
     cases=_gd_cases,
-    run=_keep_first,
-    compare=_unchanged_then("theta0", _compare_gd),
+    compare=_compare_gd,
     rtol=1e-6,
     mistakes=[
         Mistake("costs is missing J(θ0): start the list with the cost before any update, then "

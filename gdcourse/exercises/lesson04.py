@@ -20,8 +20,11 @@ import numbers
 
 import numpy as np
 
-from ._core import Exercise, Mistake, compare_values
-from .lesson01 import _five_points, _random_problem
+from ._calls import Reseeded
+from ._compare import compare_values
+from ._core import Exercise, Mistake
+from ._shared import five_points as _five_points
+from ._shared import random_problem as _random_problem
 
 __all__ = ["minibatch_indices", "minibatch_epoch", "updates_per_epoch", "EXERCISES"]
 
@@ -38,18 +41,6 @@ def _minibatch_indices(m, batch_size, seed):
     rng = np.random.default_rng(seed)
     order = rng.permutation(m)                     # every sample once, in a random order
     return [order[start:start + batch_size] for start in range(0, m, batch_size)]
-
-
-def _indices_run(fn, case):
-    """Call fn twice with the seed and once with another seed; keep m and batch_size.
-
-    Only raw outputs come back (judged later, in the grading process).
-    """
-    m, batch_size, seed = case
-    first = fn(m, batch_size, seed)
-    again = fn(m, batch_size, seed)
-    other = fn(m, batch_size, seed + 1)
-    return m, batch_size, first, again, other
 
 
 def _as_batches(out):
@@ -185,7 +176,7 @@ minibatch_indices = Exercise(
     "lesson04.minibatch_indices",
     _minibatch_indices,
     cases=_indices_cases,
-    run=_indices_run,
+    run=Reseeded(echo=2),
     compare=_compare_indices,
     mistakes=[
         Mistake("a lost sample: the last, partial batch is dropped", _indices_dropped_last),
@@ -234,18 +225,8 @@ def _minibatch_epoch(theta, X, y, lr, batches):
     return theta
 
 
-def _keep_theta(fn, case):
-    """Call fn and also return θ as it is after the call."""
-    return fn(*case), case[0]
-
-
 def _compare_epoch(got, expected):
-    result, after = got
-    ref, before = expected
-    if isinstance(after, np.ndarray) and not np.array_equal(after, before):
-        return ("θ modified in place: your function changed the caller's theta; start from a "
-                "copy (theta = theta.copy(), or theta = theta - ...)")
-    return compare_values(result, ref, rtol=1e-7, atol=1e-10, name="your θ after the epoch")
+    return compare_values(got, expected, rtol=1e-7, atol=1e-10, name="your θ after the epoch")
 
 
 def _epoch_cases(rng):
@@ -296,7 +277,6 @@ minibatch_epoch = Exercise(
     "lesson04.minibatch_epoch",
     _minibatch_epoch,
     cases=_epoch_cases,
-    run=_keep_theta,
     compare=_compare_epoch,
     mistakes=[
         Mistake("you divided by m instead of the batch size |b|: each update averages over its "

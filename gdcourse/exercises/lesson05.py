@@ -20,29 +20,15 @@ shape) plus the shape, reproducibility and the effect of the seed.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from ._core import Exercise, Mistake, compare_values
+from ._calls import Reseeded, Warnings
+from ._compare import compare_values
+from ._core import Exercise, Mistake
 
 __all__ = ["sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
-
-
-def _close(got, want, name, rtol, atol):
-    """compare_values, but a wrong answer full of NaN/inf can still match a named mistake."""
-    if isinstance(want, np.ndarray) and want.dtype.kind == "f" and not np.all(np.isfinite(want)):
-        try:
-            arr = np.asarray(got, dtype=float)
-        except Exception:
-            return f"{name} differs."
-        if arr.shape != want.shape or not np.allclose(arr, want, rtol=rtol, atol=atol,
-                                                      equal_nan=True):
-            return f"{name} differs."
-        return None
-    return compare_values(got, want, rtol=rtol, atol=atol, name=name)
 
 
 # --- sigmoid_derivative --------------------------------------------------------
@@ -54,20 +40,13 @@ def _sigmoid_derivative(z):
     return e / (1.0 + e) ** 2
 
 
-def _record_warnings(fn, case):
-    """Call fn with numpy warnings switched on; return (output, the warnings' messages)."""
-    with warnings.catch_warnings(record=True) as caught, \
-            np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-        warnings.simplefilter("always")
-        value = fn(*case)
-    texts = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    return value, texts
-
-
 def _compare_derivative(got, expected):
     value, texts = got
     ref, ref_texts = expected
-    problem = _close(value, ref, "your σ'(z)", rtol=1e-7, atol=1e-12)
+    problem = compare_values(value, ref, rtol=1e-7, atol=1e-12, name="your σ'(z)")
+    if problem and "NaN or inf" in problem:
+        return (problem.rstrip(".") + ": for large |z|, np.exp(±z) overflows to inf and inf/inf "
+                "is NaN; build it from np.exp(-np.abs(z)), which never overflows")
     if problem:
         return problem
     if texts and not ref_texts:
@@ -96,7 +75,7 @@ sigmoid_derivative = Exercise(
     "lesson05.sigmoid_derivative",
     _sigmoid_derivative,
     cases=_derivative_cases,
-    run=_record_warnings,
+    run=Warnings(),
     compare=_compare_derivative,
     mistakes=[
         Mistake("you returned σ(z) itself: the (1 − σ(z)) factor is missing; "
@@ -107,9 +86,6 @@ sigmoid_derivative = Exercise(
                 lambda z: 1 - _naive_sigmoid(z)),
         Mistake("you squared σ(z): it is σ(z)·(1 − σ(z)), not σ(z)²",
                 lambda z: _naive_sigmoid(z) ** 2),
-        Mistake("exploding for large |z|: np.exp(-z) overflows to inf when z is very negative "
-                "and inf/inf gives NaN; build it from np.exp(-np.abs(z)), which never overflows",
-                lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
         Mistake("the values are right, but 1/(1 + np.exp(-z)) overflows for very negative z "
                 "(a RuntimeWarning); build σ from np.exp(-np.abs(z)) so nothing overflows",
                 lambda z: _naive_sigmoid(z) * (1 - _naive_sigmoid(z))),
@@ -144,15 +120,6 @@ _KURT_TOL = 0.35    # normal 3.0, uniform 1.8
 
 def _head(W):
     return W.ravel()[:_HEAD].copy() if isinstance(W, np.ndarray) else W
-
-
-def _init_run(fn, case):
-    """Weights for the seed (whole), again for the seed, and for seed + 1 (first entries)."""
-    fan_in, fan_out, seed = case
-    first = fn(fan_in, fan_out, seed)
-    again = fn(fan_in, fan_out, seed)
-    other = fn(fan_in, fan_out, seed + 1)
-    return first, _head(again), _head(other)
 
 
 def _init_stats(W):
@@ -240,7 +207,7 @@ xavier_init = Exercise(
     "lesson05.xavier_init",
     _xavier_init,
     cases=_init_cases,
-    run=_init_run,
+    run=Reseeded(head=_HEAD),
     compare=_compare_init,
     mistakes=[
         Mistake("a wrong fan: you used 2/fan_in (that is He's variance); Xavier averages the "
@@ -271,7 +238,7 @@ he_init = Exercise(
     "lesson05.he_init",
     _he_init,
     cases=_init_cases,
-    run=_init_run,
+    run=Reseeded(head=_HEAD),
     compare=_compare_init,
     mistakes=[
         Mistake("a wrong fan: you used fan_out; He's variance is 2/fan_in",
@@ -302,23 +269,8 @@ def _clip_by_norm(grads, max_norm):
     return [g.copy() for g in grads]
 
 
-def _clip_run(fn, case):
-    """Call fn on fresh copies of the arrays; return its output and the list it was given."""
-    grads, max_norm = case
-    given = [np.array(g, dtype=float) for g in grads]
-    return fn(given, max_norm), given
-
-
 def _compare_clip(got, expected):
-    out, given = got
-    ref, untouched = expected
-    changed = not isinstance(given, (list, tuple)) or len(given) != len(untouched) or not all(
-        isinstance(g, np.ndarray) and g.shape == u.shape
-        and np.allclose(g, u, rtol=1e-12, atol=0.0, equal_nan=True)
-        for g, u in zip(given, untouched))
-    if changed:
-        return ("you modified the inputs in place: the caller's gradients changed; "
-                "return new arrays (g * scale), do not write g *= scale")
+    out, ref = got, expected
     if out is None:
         return "your function returned None: did you forget a `return`?"
     if isinstance(out, np.ndarray):
@@ -331,7 +283,7 @@ def _compare_clip(got, expected):
         return (f"the result should hold {len(ref)} array(s), one per input array, but holds "
                 f"{len(out)}.")
     for i, (g, r) in enumerate(zip(out, ref)):
-        problem = _close(g, r, f"array {i} of your result", rtol=1e-5, atol=1e-9)
+        problem = compare_values(g, r, rtol=1e-5, atol=1e-9, name=f"array {i} of your result")
         if problem:
             return problem
     return None
@@ -341,7 +293,12 @@ def _clip_cases(rng):
     cases = [([np.array([3.0, 4.0])], 1.0),                           # ‖g‖ = 5 → [0.6, 0.8]
              ([np.array([3.0, 4.0]), np.array([[12.0]])], 6.5),       # ‖g‖ = 13 → halved
              ([np.array([0.3, 0.4]), np.array([0.0, -1.2])], 2.0),   # ‖g‖ = 1.3: unchanged
-             ([np.array([[1.0, -2.0], [2.0, 0.5]]), np.array([-4.0])], 3.0)]
+             ([np.array([[1.0, -2.0], [2.0, 0.5]]), np.array([-4.0])], 3.0),
+             # the clip window: √max_norm < ‖g‖ ≤ max_norm (unchanged, though ‖g‖² > max_norm)
+             ([np.array([2.0, -2.0]), np.array([1.0])], 4.0),        # ‖g‖ = 3
+             ([np.array([0.6, 0.8])], 1.0),                           # ‖g‖ = max_norm exactly
+             # and max_norm < ‖g‖ < √max_norm (clipped, though ‖g‖² < max_norm)
+             ([np.array([0.18, -0.24])], 0.25)]                       # ‖g‖ = 0.3
     for scale in (5.0, 0.1):
         grads = [rng.normal(scale=scale, size=(int(rng.integers(2, 5)), int(rng.integers(2, 5)))),
                  rng.normal(scale=scale, size=int(rng.integers(2, 6))),
@@ -360,11 +317,6 @@ def _clip_variant(kind):
                     for g in grads]
         if kind == "always":
             return [g * (max_norm / total) for g in grads]
-        if kind == "in_place":
-            if total > max_norm:
-                for g in grads:
-                    g *= max_norm / total
-            return grads
         if kind == "inverted":
             return [g * (total / max_norm) if total > max_norm else g.copy() for g in grads]
         raise ValueError(kind)
@@ -375,7 +327,6 @@ clip_by_norm = Exercise(
     "lesson05.clip_by_norm",
     _clip_by_norm,
     cases=_clip_cases,
-    run=_clip_run,
     compare=_compare_clip,
     rtol=1e-5,
     mistakes=[
@@ -387,8 +338,6 @@ clip_by_norm = Exercise(
                 _clip_variant("each")),
         Mistake("you always rescale to max_norm: clip only when the global norm exceeds "
                 "max_norm, otherwise return the gradients unchanged", _clip_variant("always")),
-        Mistake("you modified the inputs in place: return new arrays (g * scale)",
-                _clip_variant("in_place")),
         Mistake("the factor is upside down: scale by max_norm / ‖g‖ (≤ 1), not ‖g‖ / max_norm",
                 _clip_variant("inverted")),
     ],

@@ -18,62 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Exercise, Mistake, _kind, _short
-from .lesson05 import _close
+from ._calls import Steps
+from ._compare import _kind, compare_values
+from ._core import Exercise, Mistake
 
 __all__ = ["momentum_step", "rmsprop_step", "adam_step", "EXERCISES"]
 
 PREAMBLE = "import numpy as np\n"
 
-#: calls per check; the gradient of call k is the case's gradient rolled by k and scaled
-_FACTORS = (1.0, -0.6, 1.7, 0.4)
 
 
-def _snap(value):
-    """A copy of an output, so later calls cannot change what was recorded."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, (tuple, list)):
-        return type(value)(_snap(v) for v in value)
-    return value
-
-
-def _steps_run(n_state, zero_step_note=None):
-    """``run`` for a step function ``fn(theta, grad, *state, *hyper) -> (theta, *state)``.
-
-    Calls ``fn`` ``len(_FACTORS)`` times, carrying θ and the state it returns;
-    records each output (or, after the first call, the exception it raised).
-    """
-    def run(fn, case):
-        theta, grad = case[0], case[1]
-        state = list(case[2:2 + n_state])
-        hyper = case[2 + n_state:]
-        records = []
-        for k, factor in enumerate(_FACTORS):
-            g = np.roll(np.asarray(grad, dtype=float), k) * factor
-            args = (_snap(theta), g, *(_snap(s) for s in state), *hyper)
-            if k == 0:
-                try:
-                    out = fn(*args)
-                except ZeroDivisionError as exc:
-                    if zero_step_note and zero_step_note[0](case):
-                        raise ZeroDivisionError(f"{exc}; {zero_step_note[1]}") from None
-                    raise
-            else:
-                try:
-                    out = fn(*args)
-                except Exception as exc:  # the state from the previous call made it fail
-                    records.append({"error": f"{type(exc).__name__}: {_short(exc, 150)}"})
-                    break
-            records.append(_snap(out))
-            if not isinstance(out, (tuple, list)) or len(out) != 1 + n_state:
-                break
-            theta, *state = _snap(out)
-        return tuple(records)
-    return run
-
-
-def _compare_steps(fn_name, names, rtol=1e-6, atol=1e-10):
+def _compare_steps(fn_name, names, rtol=1e-6, atol=1e-10, nan_note=""):
     def compare(got, expected):
         if not isinstance(got, (tuple, list)):
             return "the check could not read your results."
@@ -95,8 +50,10 @@ def _compare_steps(fn_name, names, rtol=1e-6, atol=1e-10):
                         f"but got {_kind(rec)}{later}.")
             for name, value, want in zip(names, rec, ref):
                 label = f"the {name} returned by call {k + 1} of {calls}"
-                problem = _close(value, want, label, rtol=rtol, atol=atol)
+                problem = compare_values(value, want, rtol=rtol, atol=atol, name=label)
                 if problem:
+                    if nan_note and "NaN or inf" in problem:
+                        problem = problem.rstrip(".") + f": {nan_note}"
                     return problem.rstrip(".") + (later or ".")
         return None
     return compare
@@ -142,7 +99,7 @@ momentum_step = Exercise(
     "lesson06.momentum_step",
     _momentum_step,
     cases=_momentum_cases,
-    run=_steps_run(1),
+    run=Steps(1),
     compare=_compare_steps("momentum_step", ("theta", "velocity")),
     rtol=1e-6,
     mistakes=[
@@ -215,7 +172,7 @@ rmsprop_step = Exercise(
     "lesson06.rmsprop_step",
     _rmsprop_step,
     cases=_rmsprop_cases,
-    run=_steps_run(1),
+    run=Steps(1),
     compare=_compare_steps("rmsprop_step", ("theta", "s")),
     rtol=1e-6,
     mistakes=[
@@ -299,10 +256,11 @@ adam_step = Exercise(
     "lesson06.adam_step",
     _adam_step,
     cases=_adam_cases,
-    run=_steps_run(3, zero_step_note=(
-        lambda case: case[4] == 0,
-        "at t = 0, 1 − β^t is 0: bias-correct with t + 1, the number of the step being taken")),
-    compare=_compare_steps("adam_step", ("theta", "m", "v", "t")),
+    run=Steps(3, zero_note=(
+        4, 0, "at t = 0, 1 − β^t is 0: bias-correct with t + 1, the number of the step being taken")),
+    compare=_compare_steps("adam_step", ("theta", "m", "v", "t"), nan_note=(
+        "a division by zero? On a first step (t = 0), 1 − β^t is 0: bias-correct with t + 1, "
+        "the number of the step being taken")),
     rtol=1e-6,
     mistakes=[
         Mistake("no bias correction: m and v start at 0, so divide them by (1 − β1^(t+1)) and "

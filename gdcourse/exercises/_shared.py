@@ -1,0 +1,83 @@
+"""Cases and checks several lessons share (lesson modules never import each other).
+
+* :func:`five_points`, :func:`random_problem`: the running example and random
+  linear-regression problems;
+* :func:`input_change`: THE check that the learner's function left its inputs
+  as it found them, used by every exercise's judge;
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["five_points", "random_problem", "input_change"]
+
+
+def five_points():
+    """The running example: x = 1..5, y = [2, 4, 5, 4, 5], with a bias column."""
+    x = np.arange(1.0, 6.0)
+    X = np.column_stack([np.ones_like(x), x])
+    return X, np.array([2.0, 4.0, 5.0, 4.0, 5.0])
+
+
+def random_problem(rng, n=None):
+    """A random (m, n) design with a bias column and m != n, plus targets y (not all zero)."""
+    n = int(rng.integers(3, 5)) if n is None else n
+    m = int(rng.integers(n + 3, n + 9))
+    X = np.column_stack([np.ones(m), rng.normal(size=(m, n - 1))])
+    y = rng.normal(loc=1.0, size=m)
+    return X, y
+
+
+def _same(before, after) -> tuple[bool, float]:
+    """(unchanged?, largest change) for an array or a list of arrays."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return False, float("nan")
+        if np.array_equal(after, before, equal_nan=before.dtype.kind == "f"):
+            return True, 0.0
+        try:
+            return False, float(np.nanmax(np.abs(after.astype(float) - before.astype(float))))
+        except (TypeError, ValueError):
+            return False, float("nan")
+    if isinstance(before, (list, tuple)):
+        if not isinstance(after, (list, tuple)) or len(after) != len(before):
+            return False, float("nan")
+        change, same = 0.0, True
+        for b, a in zip(before, after):
+            ok, d = _same(b, a)
+            same = same and ok
+            change = max(change, d) if d == d else change
+        return same, change
+    return True, 0.0
+
+
+def input_change(names, calls) -> str | None:
+    """``None`` if no call changed an argument in place, else the feedback line.
+
+    ``names`` are the parameter names; ``calls`` the ``(before, after)``
+    snapshots recorded by the call procedure, one pair per call.
+    """
+    for number, pair in enumerate(calls or (), start=1):
+        try:
+            before, after = pair
+        except (TypeError, ValueError):
+            return "the check could not read your function's arguments after the call."
+        if not isinstance(before, (tuple, list)) or not isinstance(after, (tuple, list)) \
+                or len(before) != len(after):
+            return "the check could not read your function's arguments after the call."
+        for i, (b, a) in enumerate(zip(before, after)):
+            if b is None:
+                continue
+            same, change = _same(b, a)
+            if same:
+                continue
+            name = names[i] if i < len(names) else f"argument {i + 1}"
+            by = f" (by up to {change:.2g})" if change == change and change > 0 else ""
+            when = f" on call {number}" if len(calls) > 1 else ""
+            return (f"your function changed {name} in place{by}{when}: work on a "
+                    f"copy ({name}.copy(), or build a new array such as {name} - ...), so the "
+                    f"caller's {name} stays as it was")
+    return None
+
+

@@ -1,0 +1,353 @@
+"""Lesson 6's panels: one optimiser, Adam's bias correction, and four optimisers together.
+
+The paths come from :func:`gdcourse.optim.run` (by the descent stop rule) and
+:func:`gdcourse.optim.adam` (with and without bias correction).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .. import plotting as _plotting
+from .._stopping import DIVERGENCE_FACTOR
+from .._validation import check_array, check_choice, check_int, check_positive
+from ..optim import adam, get_optimizer, run
+from ..plotting import OPTIMIZER_COLORS
+from ..surfaces import get_surface
+from ._panel import Panel
+from ._parts import _artists_added, _clip_log, _dropdown, _legend_line, _log_slider, _slider
+
+__all__ = ["optimizer_panel", "bias_correction_panel", "compare_optimizers_panel"]
+
+
+#: steps each lesson 6 panel takes on a surface, and the log-axis floor of its loss curve
+_SURFACE_STEPS = {"ill_conditioned": 100, "rosenbrock": 300}
+_LOSS_FLOOR = 1e-10
+
+
+def _optimizer_kwargs(name, lr, beta1, beta2):
+    """The hyper-parameters each optimiser takes from the α, β1, β2 sliders, and the ones it ignores.
+
+    momentum, nesterov: μ = β1;  rmsprop: ρ = β2 (the decay of the g² average, the
+    role β2 plays in Adam);  adam, adamw: (β1, β2);  sgd, adagrad: neither.
+    """
+    if name in ("momentum", "nesterov"):
+        return {"lr": lr, "momentum": beta1}, ("beta2",)
+    if name == "rmsprop":
+        return {"lr": lr, "rho": beta2}, ("beta1",)
+    if name in ("adam", "adamw"):
+        return {"lr": lr, "betas": (beta1, beta2)}, ()
+    return {"lr": lr}, ("beta1", "beta2")
+
+
+def _optimizer_path(surface, name, kwargs, num_steps):
+    """``optim.run`` of one optimiser from ``surface.start``, by the descent stop rule: ``(thetas, losses, diverged)``."""
+    traj = run(get_optimizer(name, **kwargs), surface.fast_grad, surface.start, num_steps,
+               loss_fn=surface.fast_value, divergence_factor=DIVERGENCE_FACTOR)
+    return traj.thetas, traj.losses, traj.diverged
+
+
+class _SurfacePanel(Panel):
+    """Shared by the lesson 6 panels: contours of several surfaces in one axes, one shown at a time."""
+
+    def _draw_surfaces(self, ax, names):
+        self.surfaces = {n: get_surface(n) for n in names}
+        self._surface_artists = {}
+        for n, s in self.surfaces.items():
+            self._surface_artists[n] = _artists_added(ax, lambda: _plotting.plot_contour(s, ax=ax))
+        self._shown_surface = None
+
+    def _show_surface(self, name, ax_path, ax_cost):
+        if name == self._shown_surface:
+            return
+        for n, arts in self._surface_artists.items():
+            for a in arts:
+                a.set_visible(n == name)
+        s = self.surfaces[name]
+        ax_path.set_xlim(s.xlim)
+        ax_path.set_ylim(s.ylim)
+        f0 = float(s.fast_value(s.start))
+        ax_cost.set_xlim(0, _SURFACE_STEPS[name])
+        ax_cost.set_ylim(_LOSS_FLOOR, 10.0 ** math.ceil(math.log10(f0) + 1.0))
+        self._shown_surface = name
+
+    def _static_key(self):
+        return (self._shown_surface,)
+
+
+class OptimizerPanel(_SurfacePanel):
+    """optimiser, α, β1, β2, surface → the optimiser's path on the contour and its loss per step."""
+
+    names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+    def __init__(self, surface="ill_conditioned"):
+        check_choice(surface, "surface", tuple(_SURFACE_STEPS))
+        self._path = lru_cache(maxsize=256)(self._path_uncached)
+        controls = {
+            "optimizer": _dropdown("optimizer", self.names, "adam"),
+            "lr": _log_slider("α (learning rate)", -4.0, 0.5, 0.1),
+            "beta1": _slider("β1 (μ for momentum)", 0.0, 0.99, 0.9, 0.01),
+            "beta2": _slider("β2 (ρ for RMSProp)", 0.8, 0.999, 0.999, 0.001, readout_format=".3f"),
+            "surface": _dropdown("surface", tuple(_SURFACE_STEPS), surface),
+        }
+        super().__init__(controls)
+
+    def _path_uncached(self, surface, name, lr, beta1, beta2):
+        kwargs, _ = _optimizer_kwargs(name, lr, beta1, beta2)
+        return _optimizer_path(self.surfaces[surface], name, kwargs, _SURFACE_STEPS[surface])
+
+    def _build(self):
+        left, right = self.ax_path, self.ax_cost = self._two_axes()
+        self._draw_surfaces(left, _SURFACE_STEPS)
+        self._path_artists(left, "optimiser path on the contour", markersize=2)
+        right.set_yscale("log")
+        right.set_xlabel("step t")
+        right.set_ylabel("f(θ_t)")
+        right.grid(True, which="major", alpha=0.3)
+        self._moving("cost", right.plot([0], [1], color=_plotting.PATH_COLOR, lw=1.5)[0])
+        self._readout("cost", right, "loss per step (log scale)")
+
+    def _update(self, optimizer, lr, beta1, beta2, surface):
+        self._show_surface(surface, self.ax_path, self.ax_cost)
+        _, unused = _optimizer_kwargs(optimizer, lr, beta1, beta2)
+        for name in ("beta1", "beta2"):
+            self.controls[name].disabled = name in unused
+        # an ignored slider is left out of the cache key: moving it costs no new run
+        key_b1 = None if "beta1" in unused else float(beta1)
+        key_b2 = None if "beta2" in unused else float(beta2)
+        thetas, losses, diverged = self._path(surface, optimizer, float(lr),
+                                              0.9 if key_b1 is None else key_b1,
+                                              0.999 if key_b2 is None else key_b2)
+        self.thetas, self.losses, self.diverged = thetas, losses, diverged
+        color = OPTIMIZER_COLORS[optimizer]
+        for name in ("path", "end", "cost"):
+            self.artists[name].set_color(color)
+        self.artists["end"].set_markerfacecolor(color)
+        self._show_path(thetas, max_dots=100)
+        self.artists["cost"].set_data(np.arange(len(losses)), _clip_log(losses, _LOSS_FLOOR))
+        hyper = {"momentum": f"μ = β1 = {beta1:.2f}", "nesterov": f"μ = β1 = {beta1:.2f}",
+                 "rmsprop": f"ρ = β2 = {beta2:.3f}", "adam": f"β1 = {beta1:.2f}, β2 = {beta2:.3f}",
+                 "adamw": f"β1 = {beta1:.2f}, β2 = {beta2:.3f}, λ = 0.01"}.get(optimizer, "")
+        ignored = " and ".join("β1" if u == "beta1" else "β2" for u in unused)
+        note = f" ({ignored} not used)" if ignored else ""
+        self._say("path", f"{optimizer}: α = {lr:.3g}" + (f", {hyper}" if hyper else "") + note)
+        self._say("cost", f"after {len(losses) - 1} steps: f = {losses[-1]:.3g}")
+        if diverged:
+            self.message = f"{optimizer} diverged after {len(losses) - 1} steps:\nα = {lr:.3g} is too large here"
+
+
+def optimizer_panel(surface="ill_conditioned") -> Panel:
+    """Lesson 6: one optimiser of :mod:`gdcourse.optim` and its hyper-parameters, by sliders.
+
+    Controls: the optimiser (sgd, momentum, nesterov, adagrad, rmsprop, adam,
+    adamw), α (log scale), β1, β2 and the surface (``"ill_conditioned"``,
+    f = 0.1θ₁² + 2θ₂², 100 steps; ``"rosenbrock"``, 300 steps), started at the
+    surface's ``start``.  The sliders map to each optimiser's hyper-parameters:
+
+    * momentum, nesterov: μ = β1 (b ← μb + g; θ ← θ − αb);
+    * rmsprop: ρ = β2 (s ← ρs + (1 − ρ)g², the average β2 keeps in Adam);
+    * adam, adamw: β1 and β2 (adamw with λ = 0.01);
+    * sgd, adagrad: neither — the unused sliders are disabled and the readout says so.
+
+    Left: the path θ_0, θ_1, … on the contour; right: f(θ_t) on a log axis.
+    Runs come from :func:`gdcourse.optim.run` and are cached by their settings;
+    divergence shows as a message.
+    """
+    return OptimizerPanel(surface)
+
+
+class BiasCorrectionPanel(Panel):
+    """β1, β2 → the first Adam steps with and without bias correction, on f(θ) = ½λθ²."""
+
+    _message_xy = (0.7, 0.85)
+
+    def __init__(self, lr=0.1, theta0=3.0, curvature=1.0, num_steps=30, eps=1e-8):
+        self.lr = check_positive(lr, "lr")
+        self.theta0 = float(check_array(theta0, "theta0", ndim=0))
+        if self.theta0 == 0:
+            raise ValueError("theta0 must not be 0: at θ = 0 the gradient is 0 and Adam does not move.")
+        self.lam = check_positive(curvature, "curvature")
+        self.num_steps = check_int(num_steps, "num_steps", minimum=1, maximum=1000)
+        self.eps = check_positive(eps, "eps")
+        controls = {
+            "beta1": _slider("β1", 0.0, 0.99, 0.9, 0.01),
+            "beta2": _slider("β2", 0.8, 0.999, 0.999, 0.001, readout_format=".3f"),
+        }
+        super().__init__(controls)
+
+    def _runs(self, beta1, beta2):
+        """θ_t of gdcourse.optim.adam with bias correction and without it (m, v used as they are)."""
+        lam, T = self.lam, self.num_steps
+
+        def path(bias_correction):
+            opt = adam(lr=self.lr, betas=(beta1, beta2), eps=self.eps, bias_correction=bias_correction)
+            return run(opt, lambda th: lam * th, np.array([self.theta0]), T).thetas[:, 0]
+
+        corrected, raw = path(True), path(False)
+        return corrected, raw
+
+    def _build(self):
+        left, right = self._two_axes()
+        self.ax_step, self.ax_theta = left, right
+        T = self.num_steps
+        self._t = np.arange(1, T + 1)
+        left.set_yscale("log")
+        left.set_xlim(0.5, T + 0.5)
+        left.set_ylim(1e-2, 1e2)
+        left.axhline(1.0, color="black", lw=0.8, ls="--")
+        left.set_xlabel("step t")
+        left.set_ylabel("|θ_t − θ_{t−1}| / α")
+        left.grid(True, which="major", alpha=0.3)
+        self._moving("step_raw", left.plot([1], [1], color="grey", marker="o", markersize=3.5, lw=1.2,
+                                           label="without correction")[0])
+        self._moving("step_corrected", left.plot([1], [1], color=OPTIMIZER_COLORS["adam"], marker="o",
+                                                 markersize=3.5, lw=1.5, label="with correction")[0])
+        self._moving("step_constant", left.plot([1], [1], color="grey", lw=0.8, ls=":")[0])
+        left.legend(handles=[
+            _legend_line(OPTIMIZER_COLORS["adam"], "-", "with bias correction"),
+            _legend_line("grey", "-", "without"),
+            _legend_line("grey", ":", "without, constant g: (1−β1ᵗ)/√(1−β2ᵗ)"),
+        ], loc="upper right", fontsize=7.5, framealpha=0.85)
+        self._readout("step", left, "step size in units of α")
+        # θ axis: room for the widest swing over the corners of the sliders
+        worst = [np.abs(np.concatenate(self._runs(b1, b2))).max()
+                 for b1 in (0.0, 0.5, 0.9, 0.99) for b2 in (0.8, 0.9, 0.99, 0.999)]
+        top = 1.1 * max(max(worst), abs(self.theta0))
+        right.set_xlim(0, T)
+        right.set_ylim(-top, top)
+        right.axhline(0.0, color="black", lw=0.8, ls="--")
+        right.set_xlabel("step t")
+        right.set_ylabel("θ_t")
+        right.grid(True, which="major", alpha=0.3)
+        self._moving("theta_raw", right.plot([0], [0], color="grey", marker="o", markersize=3, lw=1.2)[0])
+        self._moving("theta_corrected", right.plot([0], [0], color=OPTIMIZER_COLORS["adam"], marker="o",
+                                                   markersize=3, lw=1.5)[0])
+        self._readout("theta", right, f"θ_t on f(θ) = ½·{self.lam:g}·θ², α = {self.lr:g}")
+
+    def _update(self, beta1, beta2):
+        corrected, raw = self._runs(beta1, beta2)
+        self.corrected, self.uncorrected = corrected, raw
+        step_c = np.abs(np.diff(corrected)) / self.lr
+        step_r = np.abs(np.diff(raw)) / self.lr
+        self.step_corrected, self.step_uncorrected = step_c, step_r
+        t = self._t
+        constant = (1.0 - beta1 ** t) / np.sqrt(1.0 - beta2 ** t)
+        self.artists["step_corrected"].set_data(t, _clip_log(step_c, 1e-2))
+        self.artists["step_raw"].set_data(t, _clip_log(step_r, 1e-2))
+        self.artists["step_constant"].set_data(t, constant)
+        T = len(t)
+        self.artists["theta_corrected"].set_data(np.arange(T + 1), corrected)
+        self.artists["theta_raw"].set_data(np.arange(T + 1), raw)
+        first = (1.0 - beta1) / math.sqrt(1.0 - beta2)
+        self._say("step", f"step 1: {step_c[0]:.3g}α with, {step_r[0]:.3g}α without")
+        self._say("theta", f"θ_{T}: {corrected[-1]:.3g} with, {raw[-1]:.3g} without")
+        if first > 2.0:
+            self.message = f"uncorrected: first step\n{first:.3g}× too large"
+        elif first < 0.5:
+            self.message = f"uncorrected: first step\n{1 / first:.3g}× too small"
+
+
+def bias_correction_panel(lr=0.1, theta0=3.0, curvature=1.0, num_steps=30) -> Panel:
+    """Lesson 6: Adam's bias correction, made visible in its first ``num_steps`` steps.
+
+    Adam keeps m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g², both started
+    at 0, so after t steps of a constant gradient g they are m = (1 − β1ᵗ)·g and
+    v = (1 − β2ᵗ)·g².  Corrected, m̂ = m/(1 − β1ᵗ) and v̂ = v/(1 − β2ᵗ) give a step
+    α·m̂/(√v̂ + ε) ≈ α; uncorrected, α·m/(√v + ε) ≈ α·(1 − β1ᵗ)/√(1 − β2ᵗ), which
+    at t = 1 is α·(1 − β1)/√(1 − β2): 3.16α for the defaults β1 = 0.9, β2 = 0.999
+    (too large), 0.32α for β1 = β2 = 0.9 (too small).
+
+    On f(θ) = ½λθ² (λ = ``curvature``) from ``theta0`` with α = ``lr``: left, the
+    step sizes |θ_t − θ_{t−1}|/α with correction (:func:`gdcourse.optim.adam`) and
+    without (the same loop without the two divisions), and the constant-gradient
+    curve (1 − β1ᵗ)/√(1 − β2ᵗ); right, the iterates θ_t of both.
+    """
+    return BiasCorrectionPanel(lr, theta0, curvature, num_steps)
+
+
+class CompareOptimizersPanel(_SurfacePanel):
+    """lr_scale, surface → SGD, momentum, RMSProp and Adam paths together, and their losses."""
+
+    names = ("sgd", "momentum", "rmsprop", "adam")
+    #: tuned learning rates per surface; the slider multiplies all four
+    base_lr = {
+        "ill_conditioned": {"sgd": 0.1, "momentum": 0.02, "rmsprop": 0.05, "adam": 0.1},
+        "rosenbrock": {"sgd": 1.5e-3, "momentum": 5e-4, "rmsprop": 1e-2, "adam": 0.1},
+    }
+    hyper = {"sgd": {}, "momentum": {"momentum": 0.9}, "rmsprop": {"rho": 0.99},
+             "adam": {"betas": (0.9, 0.999)}}
+
+    def __init__(self, surface="ill_conditioned"):
+        check_choice(surface, "surface", tuple(_SURFACE_STEPS))
+        self._paths = lru_cache(maxsize=128)(self._paths_uncached)
+        controls = {
+            "lr_scale": _log_slider("α × (each optimiser's tuned α)", -1.0, 1.0, 1.0),
+            "surface": _dropdown("surface", tuple(_SURFACE_STEPS), surface),
+        }
+        super().__init__(controls)
+
+    def _paths_uncached(self, surface, lr_scale):
+        s = self.surfaces[surface]
+        out = {}
+        for name in self.names:
+            kwargs = dict(self.hyper[name], lr=self.base_lr[surface][name] * lr_scale)
+            out[name] = _optimizer_path(s, name, kwargs, _SURFACE_STEPS[surface])
+        return out
+
+    def _build(self):
+        left, right = self._two_axes()
+        self.ax_path, self.ax_cost = left, right
+        self._draw_surfaces(left, _SURFACE_STEPS)
+        for name in self.names:
+            c = OPTIMIZER_COLORS[name]
+            self._moving(f"path_{name}", left.plot([0], [0], color=c, lw=1.2, marker="o", markersize=1.8,
+                                                   zorder=4)[0])
+            self._moving(f"end_{name}", left.plot([0], [0], "X", color=c, markeredgecolor="black",
+                                                  markersize=8, zorder=5)[0])
+            self._moving(f"cost_{name}", right.plot([0], [1], color=c, lw=1.4)[0])
+        left.legend(handles=[_legend_line(OPTIMIZER_COLORS[n], "-", n) for n in self.names],
+                    loc="lower right", fontsize=7.5, framealpha=0.85)
+        self._readout("path", left, "four optimisers from the same start")
+        right.set_yscale("log")
+        right.set_xlabel("step t")
+        right.set_ylabel("f(θ_t)")
+        right.grid(True, which="major", alpha=0.3)
+        self._readout("cost", right, "loss per step (log scale)")
+
+    def _update(self, lr_scale, surface):
+        self._show_surface(surface, self.ax_path, self.ax_cost)
+        runs = self._paths(surface, float(lr_scale))
+        self.runs = runs
+        diverged = []
+        finals = []
+        for name, (thetas, losses, div) in runs.items():
+            self.artists[f"path_{name}"].set_data(thetas[:, 0], thetas[:, 1])
+            self.artists[f"path_{name}"].set_markevery(max(1, len(thetas) // 60))
+            self.artists[f"end_{name}"].set_data([thetas[-1, 0]], [thetas[-1, 1]])
+            self.artists[f"cost_{name}"].set_data(np.arange(len(losses)), _clip_log(losses, _LOSS_FLOOR))
+            if div:
+                diverged.append(name)
+            finals.append(f"{name} " + ("diverged" if div else f"{losses[-1]:.1e}"))
+        lrs = ", ".join(f"{n} {self.base_lr[surface][n] * lr_scale:.2g}" for n in self.names)
+        self._say("path", f"α: {lrs}")
+        self._say("cost", f"f_{_SURFACE_STEPS[surface]}: " + ", ".join(finals))
+        if diverged:
+            self.message = f"diverged: {', '.join(diverged)}\n(α × {lr_scale:.3g} is too large for them)"
+
+
+def compare_optimizers_panel(surface="ill_conditioned") -> Panel:
+    """Lesson 6: SGD, momentum, RMSProp and Adam side by side on one surface.
+
+    Each optimiser of :mod:`gdcourse.optim` starts at the surface's ``start``
+    with its own tuned α (``CompareOptimizersPanel.base_lr``; momentum μ = 0.9,
+    RMSProp ρ = 0.99, Adam β = (0.9, 0.999)) times the ``lr_scale`` slider
+    (0.1 … 10, log scale); the ``surface`` dropdown switches between the
+    ill-conditioned quadratic (100 steps) and Rosenbrock (300 steps).  Left: the
+    four paths on the contour, with a legend; right: f(θ_t) of each, log axis.
+    Runs are cached by (surface, lr_scale); a diverging optimiser is named in a
+    message.
+    """
+    return CompareOptimizersPanel(surface)
