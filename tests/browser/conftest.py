@@ -43,10 +43,11 @@ def artifacts(pytestconfig) -> Path:
 @pytest.fixture(scope="session")
 def lab_server(browser_available, tmp_path_factory):
     """JupyterLab (``gdcourse lab COPY --no-browser``) on a copy of the course, plus the
-    harness's own self-test notebook in ``harness/``."""
+    harness's own self-test notebooks in ``harness/``."""
     server = labharness.LabServer(
         tmp_path_factory.mktemp("jupyterlab"),
-        extra={"harness/selftest.ipynb": labharness.selftest_notebook()})
+        extra={"harness/selftest.ipynb": labharness.selftest_notebook(),
+               "harness/controls.ipynb": labharness.controls_selftest_notebook()})
     try:
         server.start()
     except labharness.HarnessError as exc:

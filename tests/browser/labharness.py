@@ -46,9 +46,12 @@ from pathlib import Path
 
 __all__ = [
     "CHROMIUM", "CHROMIUM_FLAGS", "BROKEN_WIDGET_TEXTS", "REPO", "course_source", "missing_browser",
-    "free_port", "LabServer", "Chromium", "launch_chromium", "LabPage", "Slider", "HarnessError",
+    "free_port", "LabServer", "Chromium", "launch_chromium", "LabPage", "Slider", "Control",
+    "panel_controls", "HarnessError",
     "SELFTEST_ERROR", "SELFTEST_BROKEN_TEXT",
-    "selftest_notebook", "floor_notebook", "lesson_notebooks", "exercise_notebooks",
+    "selftest_notebook", "controls_selftest_notebook", "image_floor_notebook", "CONTROLS_SELFTEST_DEAD",
+    "CONTROLS_SELFTEST_NO_TOOLTIP", "floor_notebook", "lesson_notebooks",
+    "exercise_notebooks",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -165,6 +168,88 @@ def selftest_notebook(*, faults: bool = True) -> dict:
         cells += [_SELFTEST_FROZEN, f"print({SELFTEST_BROKEN_TEXT!r})",
                   f"raise ValueError({SELFTEST_ERROR!r})"]
     return _notebook(cells)
+
+
+_CONTROLS_GOOD = '''\
+# a panel whose every control changes the picture, or is disabled with a tooltip
+def live_panel(controls, draw, disable=None):
+    image = widgets.Image(format="png")
+    clicks = [0]
+    def redraw(change=None):
+        values = {k: c.value for k, c in controls.items() if hasattr(c, "value")}
+        if disable is not None:
+            disable(controls, values)
+        image.value = render(draw(clicks=clicks[0], **values))
+    for c in controls.values():
+        if hasattr(c, "value"):
+            c.observe(redraw, names="value")
+        else:
+            c.on_click(lambda button: (clicks.__setitem__(0, clicks[0] + 1), redraw()))
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])
+
+good = dict(
+    a=widgets.FloatSlider(value=1.0, min=-5.0, max=5.0, step=0.25, description="a (good)"),
+    shape=widgets.Dropdown(options=["line", "square", "cube"], value="line", description="shape"),
+    mode=widgets.Dropdown(options=["uses a", "fixed"], value="uses a", description="mode"),
+    flip=widgets.Checkbox(value=False, description="flip"),
+    factor=widgets.ToggleButtons(options=["x1", "x2"], description="factor"),
+    go=widgets.Button(description="go"),
+)
+def draw_good(a, shape, mode, flip, factor, clicks):
+    v = (a if mode == "uses a" else 2.0) * {"line": 1, "square": 2, "cube": 3}[shape]
+    return (-v if flip else v) * (1 if factor == "x1" else 2) + 0.1 * clicks
+def disable_good(controls, values):
+    fixed = values["mode"] == "fixed"
+    controls["a"].disabled = fixed
+    controls["a"].tooltip = "a has no effect when mode is fixed" if fixed else None
+live_panel(good, draw_good, disable_good)
+'''
+
+_CONTROLS_BAD = '''\
+# a panel with dead controls on purpose
+bad = dict(
+    b=widgets.FloatSlider(value=1.0, min=-5.0, max=5.0, step=0.25, description="b (bad)"),
+    mode=widgets.Dropdown(options=["uses b", "ignores b"], value="uses b", description="bad mode"),
+    dead_choice=widgets.Dropdown(options=["p", "q"], value="p", description="dead choice"),
+    dead_box=widgets.Checkbox(value=False, description="dead box"),
+    mute=widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="mute",
+                             disabled=True),
+)
+live_panel(bad, lambda b, mode, clicks, **ignored: b if mode == "uses b" else 3.0)
+'''
+
+#: What the controls self-test must report in the bad panel (control description → state).
+CONTROLS_SELFTEST_DEAD = {
+    "b (bad)": "bad mode = 'ignores b'", "dead choice": "as loaded", "dead box": "as loaded",
+}
+CONTROLS_SELFTEST_NO_TOOLTIP = "mute"
+
+
+def controls_selftest_notebook() -> dict:
+    """Two panels for the every-control-alive check: one whose controls all change the
+    picture (slider, dropdowns, checkbox, toggle buttons, button; the slider is disabled
+    with a tooltip while a dropdown makes it irrelevant), and one with dead controls
+    (see :data:`CONTROLS_SELFTEST_DEAD`) and a disabled slider without a tooltip."""
+    return _notebook([_SELFTEST_SETUP, _CONTROLS_GOOD, _CONTROLS_BAD])
+
+
+def image_floor_notebook() -> dict:
+    """The picture floor: an IntSlider whose observer only swaps two PNGs that a real panel
+    (lesson 1's fit panel) drew beforehand, so each move moves a panel-sized picture
+    through the same path (websocket, blob URL) with no compute, draw or encode."""
+    return _notebook(['''\
+import ipywidgets as widgets
+from gdcourse.data import five_points
+from gdcourse.widgets import fit_panel
+p = fit_panel(five_points())
+frames = [p.set(theta1=0.2).render_png(), p.set(theta1=0.8).render_png()]
+m = widgets.IntSlider(value=50, min=0, max=100, description="m (image floor)", continuous_update=True)
+picture = widgets.Image(value=frames[0], format="png")
+m.observe(lambda change: setattr(picture, "value", frames[change["new"] % 2]), names="value")
+print(f"{len(frames[0])} + {len(frames[1])} bytes")
+widgets.VBox([m, picture])
+'''])
 
 
 def floor_notebook() -> dict:
@@ -609,6 +694,11 @@ class Slider:
     def readout_text(self) -> str:
         return (self.readout.text_content() or "").strip()
 
+    @property
+    def disabled(self) -> bool:
+        """ipywidgets marks a disabled slider's noUiSlider element with ``disabled``."""
+        return self.root.locator("[disabled]").count() > 0
+
     def image_src(self) -> str:
         return self.image.get_attribute("src") or ""
 
@@ -631,14 +721,163 @@ class Slider:
 
     def wait_image_change(self, old_src: str, timeout: float = 2_000) -> bool:
         """True when the picture's src differs from ``old_src`` within ``timeout`` ms."""
-        return self.image.evaluate(
-            """(img, [old, timeout]) => new Promise((resolve) => {
-                 if (img.getAttribute('src') !== old) return resolve(true);
-                 const obs = new MutationObserver(() => {
-                   if (img.getAttribute('src') !== old) { obs.disconnect(); resolve(true); } });
-                 obs.observe(img, {attributes: true, attributeFilter: ['src']});
-                 setTimeout(() => { obs.disconnect(); resolve(img.getAttribute('src') !== old); }, timeout);
-               })""", [old_src, timeout])
+        return _wait_src_change(self.image, old_src, timeout)
+
+
+# JS run in the page: mark and describe every control of one panel (a rendered widget output).
+_CONTROL_KINDS = {
+    "widget-slider": "slider", "widget-dropdown": "dropdown", "widget-checkbox": "checkbox",
+    "widget-toggle-buttons": "togglebuttons", "widget-toggle-button": "togglebutton",
+    "widget-button": "button", "widget-radio": "radio",
+}
+_CONTROLS_JS = """(panel, kinds) => {
+  const sel = Object.keys(kinds).map(c => '.' + c).join(', ');
+  const roots = Array.from(panel.querySelectorAll(sel))
+    .filter(el => !(el.parentElement && el.parentElement.closest(sel) &&
+                    panel.contains(el.parentElement.closest(sel))));
+  // ipywidgets writes U+00A0 for spaces in options and U+200B into empty labels
+  const clean = (t) => (t || '').replace(/\u00a0/g, ' ').replace(/\u200b/g, '').trim();
+  return roots.map((el, index) => {
+    el.setAttribute('data-gd-control', String(index));
+    const kind = kinds[Object.keys(kinds).find(c => el.classList.contains(c))];
+    const label = el.querySelector(':scope > .widget-label');
+    let description = label ? clean(label.textContent) : '';
+    if (!description) {
+      const span = el.querySelector('.widget-label-basic span');
+      description = clean(span ? span.textContent : el.textContent);
+    }
+    const titles = [el, ...el.querySelectorAll('[title]')]
+      .map(e => clean(e.getAttribute('title')))
+      .filter(t => t && t !== 'null' && t !== description);  // ipywidgets writes "null" for no tooltip
+    const disabled = el.hasAttribute('disabled') || el.querySelector('[disabled]') !== null;
+    const style = getComputedStyle(el);
+    const hidden = el.offsetParent === null || style.visibility === 'hidden' || style.display === 'none';
+    let options = [], selected = -1;
+    if (kind === 'dropdown') {
+      const s = el.querySelector('select');
+      options = Array.from(s.options).map(o => clean(o.textContent));
+      selected = s.selectedIndex;
+    } else if (kind === 'togglebuttons') {
+      const b = Array.from(el.querySelectorAll('button'));
+      options = b.map(x => clean(x.textContent));
+      selected = b.findIndex(x => x.classList.contains('mod-active'));
+    } else if (kind === 'radio') {
+      const b = Array.from(el.querySelectorAll('input[type=radio]'));
+      options = b.map(x => clean(x.parentElement.textContent || x.value));
+      selected = b.findIndex(x => x.checked);
+    } else if (kind === 'checkbox') {
+      options = ['off', 'on'];
+      selected = el.querySelector('input[type=checkbox]').checked ? 1 : 0;
+    }
+    return {index, kind, description: description || kind + ' ' + index,
+            tooltip: titles.join(' / '), disabled, hidden, options, selected};
+  });
+}"""
+
+
+def panel_controls(panel) -> list["Control"]:
+    """Every control of a panel (a rendered widget output), in page order: sliders,
+    dropdowns, checkboxes, toggle buttons, buttons, radio buttons."""
+    infos = panel.evaluate(_CONTROLS_JS, _CONTROL_KINDS)
+    return [Control(panel, info) for info in infos]
+
+
+class Control:
+    """One control of a panel, moved the way a learner moves it.
+
+    * a slider: one arrow key on its handle (→, or ← at the top end);
+    * a dropdown / radio / toggle buttons: the next option (wrapping round);
+    * a checkbox: a click on its box; a (toggle) button: a click.
+
+    ``info`` is what the page showed when the panel's controls were listed;
+    :meth:`refresh` reads it again (a move of another control may disable this one).
+    """
+
+    def __init__(self, panel, info: dict):
+        self.panel = panel
+        self.index = info["index"]
+        self.root = panel.locator(f'[data-gd-control="{self.index}"]').first
+        self.image = panel.locator("img").first
+        self.info = info
+
+    kind = property(lambda self: self.info["kind"])
+    description = property(lambda self: self.info["description"])
+    disabled = property(lambda self: self.info["disabled"])
+    hidden = property(lambda self: self.info["hidden"])
+    tooltip = property(lambda self: self.info["tooltip"])
+    options = property(lambda self: self.info["options"])
+    selected = property(lambda self: self.info["selected"])
+
+    @property
+    def discrete(self) -> bool:
+        """A control with a few states (dropdown, checkbox, ...), as opposed to a slider or a button."""
+        return self.kind in ("dropdown", "checkbox", "togglebuttons", "radio")
+
+    def refresh(self) -> "Control":
+        infos = self.panel.evaluate(_CONTROLS_JS, _CONTROL_KINDS)
+        self.info = infos[self.index]
+        return self
+
+    def __repr__(self):
+        return f"Control({self.kind} {self.description!r})"
+
+    def image_src(self) -> str:
+        return self.image.get_attribute("src") or ""
+
+    def slider_state(self) -> tuple[float, float, float]:
+        handle = self.root.locator(".noUi-handle").first
+        return tuple(float(handle.get_attribute(a) or "nan")
+                     for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+
+    def move(self, *, direction: int = 1, option: int | None = None) -> str:
+        """Move the control once; returns what was done (for messages).
+
+        ``direction`` (+1 / -1) is the arrow a slider is pressed with; at the end of
+        its range it turns round.  ``option`` picks the option index of a
+        dropdown / radio / toggle buttons (default: the next one)."""
+        kind = self.kind
+        if kind == "slider":
+            now, lo, hi = self.slider_state()
+            if direction > 0 and now >= hi:
+                direction = -1
+            elif direction < 0 and now <= lo:
+                direction = 1
+            key = "ArrowRight" if direction > 0 else "ArrowLeft"
+            self.root.locator(".noUi-handle").first.press(key)
+            return f"pressed {key} on the handle"
+        if kind in ("dropdown", "togglebuttons", "radio"):
+            n = len(self.options)
+            target = (self.selected + 1) % n if option is None else option
+            if kind == "dropdown":
+                self.root.locator("select").select_option(index=target)
+            elif kind == "togglebuttons":
+                self.root.locator("button").nth(target).click()
+            else:
+                self.root.locator("input[type=radio]").nth(target).click()
+            self.info = {**self.info, "selected": target}
+            return f"chose {self.options[target]!r}"
+        if kind == "checkbox":
+            self.root.locator("input[type=checkbox]").click()
+            now = 1 - self.selected
+            self.info = {**self.info, "selected": now}
+            return "ticked the box" if now else "cleared the box"
+        self.root.click()
+        return "clicked it"
+
+    def wait_image_change(self, old_src: str, timeout: float = 2_000) -> bool:
+        """True when the panel's picture has a src other than ``old_src`` within ``timeout`` ms."""
+        return _wait_src_change(self.image, old_src, timeout)
+
+
+def _wait_src_change(image, old_src: str, timeout: float) -> bool:
+    return image.evaluate(
+        """(img, [old, timeout]) => new Promise((resolve) => {
+             if (img.getAttribute('src') !== old) return resolve(true);
+             const obs = new MutationObserver(() => {
+               if (img.getAttribute('src') !== old) { obs.disconnect(); resolve(true); } });
+             obs.observe(img, {attributes: true, attributeFilter: ['src']});
+             setTimeout(() => { obs.disconnect(); resolve(img.getAttribute('src') !== old); }, timeout);
+           })""", [old_src, timeout])
 
 
 def _first_lines(text: str, n: int = 3) -> str:

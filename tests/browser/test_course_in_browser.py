@@ -9,11 +9,17 @@ Run All, wait until every cell has run, then check what the page shows:
   that builds panels shows at least one slider;
 * every slider of every panel moves the picture: a key press on its handle,
   and a value typed into its readout, each give the panel's ``<img>`` a new
-  ``src`` within 2 s.
+  ``src`` within 2 s;
+* every control of every panel is alive (same test, same notebook run): moved
+  once, each enabled control (slider, dropdown, checkbox, toggle buttons,
+  button) changes the picture; a disabled one carries a tooltip saying why.
+  Every option of each dropdown / checkbox is visited, and in each of those
+  states every enabled slider is moved once again, so a slider that the chosen
+  optimiser (say) ignores is caught unless it is disabled.
 
 The first untouched exercise notebook must answer each check with the
-one-line "not attempted" message, not a traceback.  A self-test notebook with a
-working panel and planted faults proves that the checks can fail.
+one-line "not attempted" message, not a traceback.  Self-test notebooks with
+working panels and planted faults prove that the checks can fail.
 
 Screenshots (each lesson's first panel before and after a move, and the page
 at any failure) go to ``test-artifacts/browser/``.
@@ -112,6 +118,8 @@ def check_panel_sliders(lp: LabPage, label: str, artifacts: Path, *, screenshots
         sliders = panel.locator(".widget-slider")
         for s in range(sliders.count()):
             slider = Slider(panel, s)
+            if slider.disabled:  # the every-control test checks that it says why
+                continue
             rep = SliderReport(p, cell, s, slider.description)
             reports.append(rep)
             where = f"panel {p} (cell {cell}) slider {s} {rep.description!r}"
@@ -155,6 +163,99 @@ def check_panel_sliders(lp: LabPage, label: str, artifacts: Path, *, screenshots
                     f"{MOVE_TIMEOUT_MS} ms (a SelectionSlider's readout looks editable but ipywidgets "
                     f"never reads it back: use an IntSlider/FloatSlider/FloatLogSlider); screenshot: {shot}")
     return reports
+
+
+@dataclass
+class ControlProblem:
+    panel: int
+    description: str
+    state: str
+    message: str
+
+
+def _panel_cell(panel) -> int:
+    return panel.evaluate("(o) => Array.from(o.closest('.jp-Notebook').querySelectorAll('.jp-Cell'))"
+                          ".indexOf(o.closest('.jp-Cell')) + 1")
+
+
+def check_panel_controls(lp: LabPage, label: str, artifacts: Path, *, timeout_ms: float = MOVE_TIMEOUT_MS):
+    """Move every enabled control of every panel and check that the picture changed.
+
+    Returns ``(moves, problems)``: the number of moves made and one
+    :class:`ControlProblem` per control that failed (its first failure).
+
+    1. As loaded, each slider gets one arrow key and each button one click.
+    2. Each discrete control (dropdown, checkbox, toggle buttons, radio) visits
+       every option and comes back to where it was; each choice must change
+       the picture, and in each state other than the loaded one every enabled
+       slider is moved once more.
+    A control that is disabled when its turn comes must carry a tooltip (the
+    reason); a hidden one is skipped.
+    """
+    problems: dict = {}
+    moves = 0
+
+    def fail(p, control, state, message, panel):
+        key = (p, control.index)
+        if key not in problems:
+            shot = artifacts / f"{_slug(label)}-panel{p}-control{control.index}-FAILED.png"
+            try:
+                lp.screenshot(shot, panel)
+                message += f"; screenshot: {shot}"
+            except Exception as exc:  # the message counts more than the picture
+                message += f" (no screenshot: {exc})"
+            problems[key] = ControlProblem(p, control.description, state, message)
+
+    def try_move(p, panel, control, state, **how):
+        nonlocal moves
+        if (p, control.index) in problems:  # reported once; its other moves would only wait
+            return False
+        control.refresh()
+        where = f"panel {p} (cell {_panel_cell(panel)}) {control.kind} {control.description!r} [{state}]"
+        if control.hidden:
+            return True
+        if control.disabled:
+            if not control.tooltip:
+                fail(p, control, state, f"{where}: disabled without a tooltip saying why "
+                                        "(set the control's tooltip)", panel)
+            return False
+        before = control.image_src()
+        did = control.move(**how)
+        moves += 1
+        if not control.wait_image_change(before, timeout_ms):
+            fail(p, control, state, f"{where}: {did}, but the figure (img src) did not change within "
+                                    f"{timeout_ms:.0f} ms and the control is not disabled (a control "
+                                    "that cannot affect the current state must be disabled with a "
+                                    "tooltip saying why)", panel)
+            return False
+        return True
+
+    panels = lp.panels()
+    for p in range(panels.count()):
+        panel = panels.nth(p)
+        panel.scroll_into_view_if_needed()
+        controls = labharness.panel_controls(panel)
+        sliders = [c for c in controls if c.kind == "slider"]
+        for c in controls:
+            if not c.discrete:
+                try_move(p, panel, c, "as loaded")
+        for d in [c for c in controls if c.discrete]:
+            d.refresh()
+            if d.hidden or d.disabled:
+                try_move(p, panel, d, "as loaded")  # records a missing tooltip
+                continue
+            start, n = d.selected, len(d.options)
+            for k in range(1, n + 1):
+                option = (start + k) % n
+                state = f"{d.description} = {d.options[option]!r}"
+                try_move(p, panel, d, "as loaded" if k == 1 else
+                         f"{d.description} = {d.options[(start + k - 1) % n]!r}", option=option)
+                if (p, d.index) in problems:  # dead or untipped: the other states are not reached
+                    break
+                if option != start:
+                    for s in sliders:
+                        try_move(p, panel, s, state)
+    return moves, list(problems.values())
 
 
 def check_clean(lp: LabPage, label: str, artifacts: Path, *, expect_panels: bool):
@@ -207,8 +308,24 @@ def test_harness_selftest_catches_a_frozen_panel_an_error_and_broken_widget_text
     assert "b (frozen)" in frozen.problems[0] and "panel 1" in frozen.problems[0]
 
 
+#: Problems of the every-control check that are known and diagnosed, by lesson: (control
+#: description, a phrase of the problem) → what must change.  The test fails when one of
+#: them no longer happens, so an entry is removed with its fix.
+KNOWN_CONTROL_PROBLEMS = {
+    "06_adam": {
+        ("β1 (μ for momentum)", "disabled without a tooltip"):
+            "OptimizerPanel._update disables β1 for sgd/adagrad/rmsprop but sets no tooltip",
+        ("β2 (ρ for RMSProp)", "disabled without a tooltip"):
+            "OptimizerPanel._update disables β2 for sgd/adagrad/momentum/nesterov but sets no tooltip",
+    },
+}
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_and_every_slider_moves_its_figure(lesson, lab_page, artifacts):
+def test_lesson_runs_and_every_control_moves_its_figure(lesson, lab_page, artifacts):
+    """Run All is clean; every slider moves the figure by key and by readout; every enabled
+    control of every panel changes the figure in every state its dropdowns/checkboxes give,
+    and a disabled one says why (one notebook run for both checks: the suite stays short)."""
     lp, label = lab_page, f"lesson {lesson.stem}"
     open_and_run_all(lp, f"lessons/{lesson.name}", label, artifacts)
     check_clean(lp, label, artifacts, expect_panels=_makes_panels(lesson))
@@ -218,8 +335,43 @@ def test_lesson_runs_and_every_slider_moves_its_figure(lesson, lab_page, artifac
         pytest.fail(f"{label}: {len(problems)} of {len(reports)} slider checks failed:\n  "
                     + "\n  ".join(problems), pytrace=False)
     assert reports or not _makes_panels(lesson), f"{label}: no slider was checked"
+
+    moves, found = check_panel_controls(lp, f"{lesson.stem}-controls", artifacts)
+    known = KNOWN_CONTROL_PROBLEMS.get(lesson.stem, {})
+    seen = {k for pr in found for k in known if k[0] == pr.description and k[1] in pr.message}
+    new = [pr.message for pr in found
+           if not any(k[0] == pr.description and k[1] in pr.message for k in known)]
+    gone = [f"{k[0]!r}: {k[1]} ({why})" for k, why in known.items() if k not in seen]
+    if new or gone:
+        pytest.fail(f"{label}: {len(new)} control(s) changed no figure or are disabled without a "
+                    f"reason ({moves} moves):\n  " + "\n  ".join(new)
+                    + ("\nknown problems that no longer happen (remove them from "
+                       "KNOWN_CONTROL_PROBLEMS):\n  " + "\n  ".join(gone) if gone else ""),
+                    pytrace=False)
+    assert moves > 0 or not _makes_panels(lesson), f"{label}: no control was moved"
     # the check must also hold after the moves
-    assert lp.error_outputs() == [], f"{label}: errors after moving the sliders: {lp.error_outputs()}"
+    assert lp.error_outputs() == [], f"{label}: errors after moving the controls: {lp.error_outputs()}"
+
+
+def test_controls_selftest_catches_dead_controls_and_a_missing_tooltip(lab_page, tmp_path):
+    """The every-control check can fail: the good panel (slider disabled with a tooltip in
+    one state) passes; the bad panel's dead slider, dead dropdown, dead checkbox and
+    disabled-without-tooltip slider are all reported, each with the state it was in."""
+    lp, label = lab_page, "harness-controls"
+    open_and_run_all(lp, "harness/controls.ipynb", label, tmp_path)
+    check_clean(lp, label, tmp_path, expect_panels=True)
+    assert lp.panels().count() == 2
+    kinds = [[c.kind for c in labharness.panel_controls(lp.panels().nth(p))] for p in range(2)]
+    assert kinds == [["slider", "dropdown", "dropdown", "checkbox", "togglebuttons", "button"],
+                     ["slider", "dropdown", "dropdown", "checkbox", "slider"]], kinds
+
+    moves, problems = check_panel_controls(lp, label, tmp_path, timeout_ms=1_000)
+    assert moves > 10, moves
+    assert all(pr.panel == 1 for pr in problems), [pr.message for pr in problems]
+    dead = {pr.description: pr.state for pr in problems if "did not change" in pr.message}
+    assert dead == labharness.CONTROLS_SELFTEST_DEAD, "\n".join(pr.message for pr in problems)
+    untipped = [pr.description for pr in problems if "without a tooltip" in pr.message]
+    assert untipped == [labharness.CONTROLS_SELFTEST_NO_TOOLTIP], [pr.message for pr in problems]
 
 
 def test_untouched_exercise_notebook_says_not_attempted(lab_page, artifacts):
