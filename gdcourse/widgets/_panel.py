@@ -85,6 +85,10 @@ class Panel:
     message : str
         A sentence shown on the figure for an edge case (divergence, ...);
         empty otherwise.
+    inactive : dict
+        Name → why, for each control that cannot change the picture in the
+        current state (see :meth:`_inactive`).  Those controls are disabled and
+        their tooltip says why; they are enabled again when they can matter.
     """
 
     figsize = (8.0, 3.2)
@@ -103,6 +107,8 @@ class Panel:
         self.artists = {}
         self.readouts = {}
         self.message = ""
+        self.inactive = {}
+        self._tooltips = {name: control.tooltip for name, control in self.controls.items()}
         self._readout_axes = {}      # readout name → the axes whose title shows it in the static PNG
         self._dynamic_axes = set()   # axes allowed to change limits without a full redraw
         self._blitter = Blitter(self.figure, self.canvas, dynamic_axes=self._dynamic_axes)
@@ -129,6 +135,16 @@ class Panel:
 
     def _update(self, **values):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _inactive(self, **values):
+        """The controls that cannot change the picture for these ``values``: name → why (default: none).
+
+        Called before :meth:`_update` on every redraw.  Each control named here
+        is disabled with its reason as tooltip; the others are enabled.  A
+        panel must also leave an inactive control out of what it computes, so
+        that moving it (through :meth:`set`) changes nothing.
+        """
+        return {}
 
     def _static_key(self):
         """What, besides the axes' limits, tells the static layers apart (default: nothing).
@@ -232,7 +248,9 @@ class Panel:
     def redraw(self):
         """Recompute from the controls, redraw the figure and update the image."""
         self.message = ""
-        self._update(**self.values)
+        values = self.values
+        self._mark_inactive(values)
+        self._update(**values)
         self._message_artist.set_text(self.message)
         self._message_artist.set_visible(bool(self.message))
         self._render()
@@ -285,6 +303,20 @@ class Panel:
         return f"{self.__class__.__name__}({vals})"
 
     # --- drawing ---------------------------------------------------------------------------
+
+    def _mark_inactive(self, values):
+        reasons = self._inactive(**values)
+        unknown = sorted(set(reasons) - set(self.controls))
+        if unknown:  # a bug in a panel, not in a notebook
+            raise KeyError(f"{self.__class__.__name__}._inactive named no control: {unknown}")
+        self.inactive = dict(reasons)
+        for name, control in self.controls.items():
+            why = reasons.get(name, "")
+            if control.disabled != bool(why):   # traitlets send a message only on a change
+                control.disabled = bool(why)
+            tip = why or self._tooltips[name]
+            if control.tooltip != tip:
+                control.tooltip = tip
 
     def _on_change(self, change):
         if not self._hold:

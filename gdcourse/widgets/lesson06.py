@@ -78,22 +78,59 @@ class _SurfacePanel(Panel):
         return (self._shown_surface,)
 
 
+#: why a β slider does nothing for an optimiser (the tooltip of the disabled slider)
+_UNUSED_WHY = {
+    ("sgd", "beta1"): "sgd uses neither β1 nor β2: θ ← θ − α∇f",
+    ("sgd", "beta2"): "sgd uses neither β1 nor β2: θ ← θ − α∇f",
+    ("adagrad", "beta1"): "adagrad has no decay: it sums every g² (s ← s + g²), so β1 and β2 do nothing",
+    ("adagrad", "beta2"): "adagrad has no decay: it sums every g² (s ← s + g²), so β1 and β2 do nothing",
+    ("momentum", "beta2"): "momentum uses only μ = β1; β2 is the g² decay of RMSProp and Adam",
+    ("nesterov", "beta2"): "nesterov uses only μ = β1; β2 is the g² decay of RMSProp and Adam",
+    ("rmsprop", "beta1"): "rmsprop has no momentum term: it uses only ρ = β2",
+}
+
+
 class OptimizerPanel(_SurfacePanel):
     """optimiser, α, β1, β2, surface → the optimiser's path on the contour and its loss per step."""
 
     names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+    #: the α that choosing an optimiser sets, per surface: a rate that converges with the default β1 = 0.9,
+    #: β2 = 0.999, well inside the stable range (the best rate on a grid 10⁻⁴ … 10^0.5 sits next to it or is
+    #: the edge of divergence)
+    default_lr = {
+        "ill_conditioned": {"sgd": 0.4, "momentum": 0.05, "nesterov": 0.1, "adagrad": 1.0, "rmsprop": 0.1,
+                            "adam": 0.1, "adamw": 0.1},
+        "rosenbrock": {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 5e-4, "adagrad": 1.0, "rmsprop": 0.03,
+                       "adam": 0.3, "adamw": 0.3},
+    }
 
     def __init__(self, surface="ill_conditioned"):
         check_choice(surface, "surface", tuple(_SURFACE_STEPS))
         self._path = lru_cache(maxsize=256)(self._path_uncached)
         controls = {
             "optimizer": _dropdown("optimizer", self.names, "adam"),
-            "lr": _log_slider("α (learning rate)", -4.0, 0.5, 0.1),
+            "lr": _log_slider("α (learning rate)", -4.0, 0.5, self.default_lr[surface]["adam"]),
             "beta1": _slider("β1 (μ for momentum)", 0.0, 0.99, 0.9, 0.01),
             "beta2": _slider("β2 (ρ for RMSProp)", 0.8, 0.999, 0.999, 0.001, readout_format=".3f"),
             "surface": _dropdown("surface", tuple(_SURFACE_STEPS), surface),
         }
+        controls["optimizer"].tooltip = "choosing an optimiser sets α to its default for this surface"
+        # registered before the panel's own observer, so the panel redraws once, with the new α
+        controls["optimizer"].observe(self._reset_lr, names="value")
         super().__init__(controls)
+
+    def _reset_lr(self, change):
+        """A new optimiser starts at its own sensible α (a rate good for Adam diverges for SGD)."""
+        lr = self.default_lr[self.controls["surface"].value][change["new"]]
+        self._hold += 1      # the optimiser's own change redraws, once
+        try:
+            self.controls["lr"].value = lr
+        finally:
+            self._hold -= 1
+
+    def _inactive(self, optimizer, lr, beta1, beta2, surface):
+        return {name: _UNUSED_WHY[optimizer, name] for name in ("beta1", "beta2")
+                if (optimizer, name) in _UNUSED_WHY}
 
     def _path_uncached(self, surface, name, lr, beta1, beta2):
         kwargs, _ = _optimizer_kwargs(name, lr, beta1, beta2)
@@ -113,8 +150,6 @@ class OptimizerPanel(_SurfacePanel):
     def _update(self, optimizer, lr, beta1, beta2, surface):
         self._show_surface(surface, self.ax_path, self.ax_cost)
         _, unused = _optimizer_kwargs(optimizer, lr, beta1, beta2)
-        for name in ("beta1", "beta2"):
-            self.controls[name].disabled = name in unused
         # an ignored slider is left out of the cache key: moving it costs no new run
         key_b1 = None if "beta1" in unused else float(beta1)
         key_b2 = None if "beta2" in unused else float(beta2)
