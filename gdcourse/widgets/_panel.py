@@ -9,6 +9,7 @@ import base64
 import html
 import io
 import os
+import textwrap
 
 import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -108,6 +109,7 @@ class Panel:
         self.readouts = {}
         self.message = ""
         self.inactive = {}
+        self._fitted_messages = {}   # message → (wrapped text, font size, centre) that fit its axes
         self._tooltips = {name: control.tooltip for name, control in self.controls.items()}
         self._readout_axes = {}      # readout name → the axes whose title shows it in the static PNG
         self._dynamic_axes = set()   # axes allowed to change limits without a full redraw
@@ -212,6 +214,52 @@ class Panel:
         text.set_visible(False)
         return self._moving("message", text)
 
+    #: font sizes tried, largest first, to fit the message inside its axes
+    _message_sizes = (9.5, 8.5, 7.5)
+
+    def _show_message(self, message):
+        """Show ``message`` in a box that fits inside its axes: a smaller font, then wrapped lines, if needed."""
+        art = self._message_artist
+        art.set_visible(bool(message))
+        if not message:
+            return
+        fitted = self._fitted_messages.get(message)
+        if fitted is None:
+            fitted = self._fitted_messages[message] = self._fit_message(message)
+        text, size, xy = fitted
+        art.set_text(text)
+        art.set_fontsize(size)
+        art.set_position(xy)
+
+    def _fit_message(self, message):
+        art, ax = self._message_artist, self._message_axes()
+        renderer = self.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        pad = 6.0   # pixels between the box and the axes' edge
+        for size in self._message_sizes:       # wrapping first, a smaller font only if wrapping fails
+            lines = message.split("\n")
+            for _ in range(3):
+                art.set_text("\n".join(lines))
+                art.set_fontsize(size)
+                art.set_position(self._message_xy)
+                ext = art.get_window_extent(renderer)
+                width = ext.width + 2 * 0.4 * size * self.figure.dpi / 72   # the round box's pad
+                height = ext.height + 2 * 0.4 * size * self.figure.dpi / 72
+                if height + 2 * pad > box.height:
+                    break
+                if width + 2 * pad <= box.width:
+                    # move the centre just enough to keep the whole box inside the axes
+                    cx = box.x0 + self._message_xy[0] * box.width
+                    cy = box.y0 + self._message_xy[1] * box.height
+                    cx = min(max(cx, box.x0 + pad + width / 2), box.x1 - pad - width / 2)
+                    cy = min(max(cy, box.y0 + pad + height / 2), box.y1 - pad - height / 2)
+                    return art.get_text(), size, ((cx - box.x0) / box.width, (cy - box.y0) / box.height)
+                # too wide: wrap the longest lines to the width that fits
+                longest = max(len(line) for line in lines)
+                chars = max(12, int(longest * (box.width - 2 * pad) / width) - 1)
+                lines = [part for line in lines for part in (textwrap.wrap(line, chars) or [""])]
+        return "\n".join(lines), self._message_sizes[-1], self._message_xy
+
     def _set_limits(self, ax, xlim=None, ylim=None):
         """Give ``ax`` new limits; only that axes is drawn again (or all, if not dynamic)."""
         changed = False  # the blitter sees the new limits and draws what they need
@@ -251,8 +299,7 @@ class Panel:
         values = self.values
         self._mark_inactive(values)
         self._update(**values)
-        self._message_artist.set_text(self.message)
-        self._message_artist.set_visible(bool(self.message))
+        self._show_message(self.message)
         self._render()
         parts = [html.escape(t) for t in self.readouts.values() if t]
         if self.message:

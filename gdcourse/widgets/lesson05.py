@@ -78,7 +78,7 @@ class GradientNormsPanel(Panel):
         left.set_xlim(0.4, L + 0.6)
         left.set_xticks(range(1, L + 1))
         left.set_xlabel("layer l (1 = input side)")
-        left.set_ylabel("‖∂J/∂W^l‖")
+        left.set_ylabel("‖∂J/∂W$^{l}$‖")   # a superscript l, not a caret
         left.grid(True, axis="y", which="major", alpha=0.3)
         left.set_ylim(self._bar_presets[0])
         bars = left.bar(np.arange(1, L + 1), np.ones(L), bottom=1e-300, width=0.7,
@@ -111,7 +111,7 @@ class GradientNormsPanel(Panel):
         run = self._train(depth, float(scale), activation, init, bool(clip))
         self.history = run if not isinstance(run, str) else None
         ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("inf")
-        self._say("bars", f"‖∂J/∂W¹‖ / ‖∂J/∂W^L‖ = {ratio:.3g} (layer 1 / layer {depth})")
+        self._say("bars", f"‖∂J/∂W‖ of layer 1 / of layer {depth} = {ratio:.3g}")
         if self.history is None:
             self.artists["cost"].set_data([0], [np.nan])
             self._say("cost", "not trained")
@@ -125,9 +125,10 @@ class GradientNormsPanel(Panel):
         kept = losses[:-1] if h.diverged else losses
         self._set_limits(self.ax_cost, ylim=_preset_limits(kept, self._cost_presets))
         clipped = f", {h.n_clipped} updates clipped" if clip else ""
-        self._say("cost", f"J: {h.losses[0]:.3g} → {h.losses[-1]:.3g} in {h.n_epochs} epochs{clipped}")
+        epochs = f"{h.n_epochs} epoch{'' if h.n_epochs == 1 else 's'}"
+        self._say("cost", f"J: {h.losses[0]:.3g} → {h.losses[-1]:.3g} in {epochs}{clipped}")
         if h.diverged:
-            self.message = (f"diverged after {h.n_epochs} epochs: the gradients exploded"
+            self.message = (f"diverged after {epochs}: the gradients exploded"
                             + ("" if clip else ";\nswitch clipping on or lower the scale"))
         elif h.losses[-1] > 0.98 * h.losses[0] and norms[0] < 1e-3 * norms[-1]:
             self.message = "hardly learning: the early layers' gradients vanished"
