@@ -317,24 +317,49 @@ class Panel:
         """A PNG of the current state with the readouts drawn as axes titles.
 
         This is the picture for places where no live widget runs (nbval, an
-        HTML export, ``GDCOURSE_HEADLESS=1``).  It is drawn in full once, so
-        it may take a tenth of a second; the live path never calls it.
+        HTML export, ``GDCOURSE_HEADLESS=1``), at :attr:`static_dpi` like the
+        course's static figures; a readout title too wide for its axes goes on
+        two lines or in a smaller font, never past the axes.  It is drawn in
+        full once, so it may take a tenth of a second; the live path never calls it.
         """
         titles = {}
         for name, ax in self._readout_axes.items():
             text = self.readouts.get(name, "")
             if text:
                 titles.setdefault(ax, [ax.get_title(loc="left"), []])[1].append(text)
+        renderer = self.canvas.get_renderer()
         for ax, (_, texts) in titles.items():
-            ax.set_title("   ".join(texts), loc="left", fontsize=8.5)
+            self._fit_title(ax, texts, renderer)
         try:
             out = io.BytesIO()
             # saving draws the animated artists too, so the moving parts are in the picture
-            self.figure.savefig(out, format="png", dpi=self.figure.dpi)
+            self.figure.savefig(out, format="png", dpi=self.static_dpi)
         finally:
             for ax, (old, _) in titles.items():
                 ax.set_title(old, loc="left", fontsize=9.5)
         return out.getvalue()
+
+    #: the static PNG's resolution: as the course's static figures (the live image stays at ``dpi``)
+    static_dpi = 100
+
+    def _fit_title(self, ax, texts, renderer):
+        """Set the readouts ``texts`` as the title of ``ax``, on one line or two, never wider than the axes."""
+        width = ax.get_window_extent(renderer).width
+        line = "   ".join(texts)
+        for size in (9.0, 8.5, 8.0):
+            art = ax.set_title(line, loc="left", fontsize=size)
+            full = art.get_window_extent(renderer).width
+            if full <= width:
+                return
+            # two lines: the readouts one per line, else the sentence wrapped at the axes' width
+            chars = max(12, int(len(line) * width / full) - 1)
+            for text in (["\n".join(texts)] if len(texts) == 2 else []) + ["\n".join(textwrap.wrap(line, chars))]:
+                if text.count("\n") > 1:
+                    continue
+                art = ax.set_title(text, loc="left", fontsize=size)
+                if art.get_window_extent(renderer).width <= width:
+                    return
+        ax.set_title("\n".join(textwrap.wrap(line, chars)[:2]), loc="left", fontsize=8.0)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         data = {}

@@ -260,7 +260,7 @@ class BiasCorrectionPanel(Panel):
             _legend_line(OPTIMIZER_COLORS["adam"], "-", "with bias correction"),
             _legend_line("grey", "-", "without"),
             _legend_line("grey", ":", "without, constant g: (1−β1ᵗ)/√(1−β2ᵗ)"),
-        ], loc="upper right", fontsize=7.5, framealpha=0.85)
+        ], loc="lower left", fontsize=7.5, framealpha=0.85)   # off the curves: they stay near 1 and above
         self._readout("step", left, "step size in units of α")
         # θ axis: room for the widest swing over the corners of the sliders
         worst = [np.abs(np.concatenate(self._runs(b1, b2))).max()
@@ -359,8 +359,11 @@ class CompareOptimizersPanel(_SurfacePanel):
             self._moving(f"end_{name}", left.plot([0], [0], "X", color=c, markeredgecolor="black",
                                                   markersize=8, zorder=5)[0])
             self._moving(f"cost_{name}", right.plot([0], [1], color=c, lw=1.4)[0])
-        left.legend(handles=[_legend_line(OPTIMIZER_COLORS[n], "-", n) for n in self.names],
-                    loc="lower right", fontsize=7.5, framealpha=0.85)
+        self._moving("start", left.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
+                                        markeredgecolor="black", zorder=6)[0])
+        # on the loss axes' lower left: every curve starts high, so that corner stays empty
+        right.legend(handles=[_legend_line(OPTIMIZER_COLORS[n], "-", n) for n in self.names],
+                     loc="lower left", fontsize=7.5, framealpha=0.85)
         self._readout("path", left, "four optimisers from the same start")
         right.set_yscale("log")
         right.set_xlabel("step t")
@@ -372,6 +375,8 @@ class CompareOptimizersPanel(_SurfacePanel):
         self._show_surface(surface, self.ax_path, self.ax_cost)
         runs = self._paths(surface, float(lr_scale))
         self.runs = runs
+        start = self.surfaces[surface].start
+        self.artists["start"].set_data([start[0]], [start[1]])
         diverged = []
         finals = []
         for name, (thetas, losses, div) in runs.items():
