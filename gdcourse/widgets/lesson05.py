@@ -70,6 +70,33 @@ class GradientNormsPanel(Panel):
         except ValueError as err:   # the initial loss is already inf: nothing to train
             return str(err)
 
+    def _clipping_inert(self, depth, scale, activation, init, clip):
+        """True when clipping cannot change this run: no update's gradient is longer than ``clip_norm``.
+
+        Then the run with clipping and the run without are the same numbers.  With the box ticked
+        the run says so itself (0 updates clipped); unticked, the run's recorded gradient norms say so,
+        and only a norm within rounding of ``clip_norm`` (or not finite) needs the clipped run to decide.
+        """
+        run = self._train(int(depth), float(scale), activation, init, bool(clip))
+        if isinstance(run, str):
+            return True
+        if clip:
+            return run.n_clipped == 0
+        used = run.grad_norms[:-1]    # the last norm is measured after the last update
+        if np.all(np.isfinite(used)) and (used.size == 0 or used.max() < self.clip_norm * (1 - 1e-9)):
+            return True
+        other = self._train(int(depth), float(scale), activation, init, True)
+        return not isinstance(other, str) and other.n_clipped == 0
+
+    def _inactive(self, depth, scale, activation, init, clip):
+        if not self._clipping_inert(depth, scale, activation, init, clip):
+            return {}
+        run = self._train(int(depth), float(scale), activation, init, bool(clip))
+        why = ("the initial loss is already infinite: nothing is trained, so clipping changes nothing"
+               if isinstance(run, str) else
+               f"no gradient of this run is longer than {self.clip_norm:g}, so clipping changes nothing")
+        return {"clip": why}
+
     def _build(self):
         left, right = self._two_axes()
         self.ax_bars, self.ax_cost = left, right
@@ -124,7 +151,7 @@ class GradientNormsPanel(Panel):
         # a diverged run's last loss is past the limit: the window is chosen without it
         kept = losses[:-1] if h.diverged else losses
         self._set_limits(self.ax_cost, ylim=_preset_limits(kept, self._cost_presets))
-        clipped = f", {h.n_clipped} updates clipped" if clip else ""
+        clipped = f", {h.n_clipped} updates clipped" if clip and "clip" not in self.inactive else ""
         epochs = f"{h.n_epochs} epoch{'' if h.n_epochs == 1 else 's'}"
         self._say("cost", f"J: {h.losses[0]:.3g} → {h.losses[-1]:.3g} in {epochs}{clipped}")
         if h.diverged:
