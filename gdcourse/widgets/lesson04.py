@@ -91,8 +91,10 @@ class BatchSizePanel(Panel):
         right.set_ylabel("J")
         right.grid(True, which="major", alpha=0.3)
         self._moving("update_loss", right.plot([0], [1], color=_plotting.PATH_COLOR, lw=0.6, alpha=0.35)[0])
-        self._moving("epoch_loss", right.plot([0], [1], color="black", lw=2.0, marker="o",
-                                              markersize=3.5)[0])
+        # the same run as the path: the same colour in both axes (bold: per epoch, faint: per update)
+        self._moving("epoch_loss", right.plot([0], [1], color=_plotting.PATH_COLOR, lw=2.0, marker="o",
+                                              markersize=3.5, markeredgecolor="black",
+                                              markeredgewidth=0.5)[0])
         self._readout("cost", right, "J per update (faint) and per epoch (bold)")
 
     def batch_size_of(self, value) -> int:

@@ -200,7 +200,14 @@ def optimizer_panel(surface="ill_conditioned") -> Panel:
     * momentum, nesterov: μ = β1 (b ← μb + g; θ ← θ − αb);
     * rmsprop: ρ = β2 (s ← ρs + (1 − ρ)g², the average β2 keeps in Adam);
     * adam, adamw: β1 and β2 (adamw with λ = 0.01);
-    * sgd, adagrad: neither — the unused sliders are disabled and the readout says so.
+    * sgd, adagrad: neither.
+
+    A slider the chosen optimiser ignores is disabled, its tooltip says why and
+    the readout says "not used"; moving it (``panel.set``) changes nothing.
+    Choosing an optimiser sets α to its default on the current surface
+    (``OptimizerPanel.default_lr``: a rate that converges with β1 = 0.9,
+    β2 = 0.999), since a good α for one optimiser diverges for another; an α
+    given in the same ``set`` call after the optimiser wins.
 
     Left: the path θ_0, θ_1, … on the contour; right: f(θ_t) on a log axis.
     Runs come from :func:`gdcourse.optim.run` and are cached by their settings;
