@@ -93,19 +93,18 @@ class Blitter:
                 self._without.clear()     # they show the figure of another key
                 self._key = key
             stale = [ax for ax, old, new in zip(dynamic, entry[1], now) if old != new]
-            if len(stale) > 1:
+            pixels = self._dynamic.get((key, now)) if stale else None
+            if pixels is not None:          # these dynamic limits were drawn before: a copy
+                self._dynamic.move_to_end((key, now))
+                self.canvas.restore_region(pixels)
+                entry[0], entry[1] = pixels, now
+            elif len(stale) > 1:
                 self._full_draw(key, now)
             elif stale:
-                pixels = self._dynamic.get((key, now))
-                if pixels is None:
-                    self._redraw_axes(stale[0], entry, now)
-                    self._dynamic[key, now] = entry[0]
-                    while len(self._dynamic) > DYNAMIC_CACHE_SIZE:
-                        self._dynamic.popitem(last=False)
-                else:
-                    self._dynamic.move_to_end((key, now))
-                    self.canvas.restore_region(pixels)
-                    entry[0], entry[1] = pixels, now
+                self._redraw_axes(stale[0], entry, now)
+                self._dynamic[key, now] = entry[0]
+                while len(self._dynamic) > DYNAMIC_CACHE_SIZE:
+                    self._dynamic.popitem(last=False)
             else:
                 self.canvas.restore_region(entry[0])
         for artist in self.animated:
@@ -119,6 +118,8 @@ class Blitter:
         self._cache.move_to_end(key)
         if now:
             self._dynamic[key, now] = self._cache[key][0]
+            while len(self._dynamic) > DYNAMIC_CACHE_SIZE:
+                self._dynamic.popitem(last=False)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         self._key = key
