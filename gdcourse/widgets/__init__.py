@@ -39,7 +39,7 @@ Panels of lessons 4–6
 ---------------------
 ================================  =============================================================
 ``batch_size_panel()``            batch size, α, epochs → mini-batch path on the contour; J per
-                                  update (faint) and per epoch (bold)
+                                  update (faint) and per epoch (bold); lesson 4's data
 ``sgd_escape_panel()``            gradient noise σ, α → plain GD stays in the shallow minimum,
                                   noisy updates hop the saddle
 ``gradient_norms_panel()``        depth, scale, activation, init, clipping → per-layer gradient
@@ -50,6 +50,14 @@ Panels of lessons 4–6
 ``training_panel()``              optimiser, α, batch size, hidden width, weight decay, Train/Stop
                                   → live loss and accuracy curves and a confusion matrix (lesson 7)
 ================================  =============================================================
+
+A control that cannot change the picture in the current state is disabled,
+and its tooltip says why (``panel.inactive`` maps its name to that reason);
+it is enabled again as soon as it can matter: the β sliders of lesson 6's
+optimiser panel that the chosen optimiser ignores, lesson 5's clipping box
+when no gradient of the run reaches the clip norm.  Choosing an optimiser in
+lesson 6's panel sets α to that optimiser's default for the surface
+(``OptimizerPanel.default_lr``).
 
 Panels that retrain (lessons 4 and 5) or run optimisers (lesson 6) cache
 their runs with ``functools.lru_cache``, keyed by the control values, so

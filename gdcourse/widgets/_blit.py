@@ -11,7 +11,8 @@ matplotlib's blitting tutorial).  Per redraw it
    slider, such as lesson 3's iteration axis), draws that axes again on top of
    the figure without it, instead of the whole figure; dynamic limits are not
    part of the key, so a slider that snaps them to dozens of windows costs no
-   cache entries;
+   entries of that cache; each such redraw is kept in a second bounded cache,
+   keyed by the dynamic limits too, so coming back to a window is a copy;
 3. draws the animated artists on top and encodes the RGBA pixels as a PNG
    (zlib level 1, run-length matching).
 """
@@ -26,6 +27,8 @@ import numpy as np
 
 #: static layers kept per panel; one 640×256 RGBA layer is about 0.65 MB
 CACHE_SIZE = 16
+#: layers kept per panel with a dynamic axes drawn at given limits (a slider moving back is a copy)
+DYNAMIC_CACHE_SIZE = 32
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
@@ -73,6 +76,7 @@ class Blitter:
         self._cache = OrderedDict()   # key → [pixels, limits of the dynamic axes in them]
         self._key = None              # the key of the layer on the canvas now
         self._without = {}            # dynamic axes → pixels of the layer drawn without it
+        self._dynamic = OrderedDict()  # (key, dynamic limits) → pixels of that layer
 
     def render(self, static_key=()) -> bytes:
         """Draw the current frame on the canvas and return it as PNG bytes."""
@@ -89,10 +93,18 @@ class Blitter:
                 self._without.clear()     # they show the figure of another key
                 self._key = key
             stale = [ax for ax, old, new in zip(dynamic, entry[1], now) if old != new]
-            if len(stale) > 1:
+            pixels = self._dynamic.get((key, now)) if stale else None
+            if pixels is not None:          # these dynamic limits were drawn before: a copy
+                self._dynamic.move_to_end((key, now))
+                self.canvas.restore_region(pixels)
+                entry[0], entry[1] = pixels, now
+            elif len(stale) > 1:
                 self._full_draw(key, now)
             elif stale:
                 self._redraw_axes(stale[0], entry, now)
+                self._dynamic[key, now] = entry[0]
+                while len(self._dynamic) > DYNAMIC_CACHE_SIZE:
+                    self._dynamic.popitem(last=False)
             else:
                 self.canvas.restore_region(entry[0])
         for artist in self.animated:
@@ -104,6 +116,10 @@ class Blitter:
         self.canvas.draw()  # animated artists are skipped: this is the static layer
         self._cache[key] = [self.canvas.copy_from_bbox(self.figure.bbox), now]
         self._cache.move_to_end(key)
+        if now:
+            self._dynamic[key, now] = self._cache[key][0]
+            while len(self._dynamic) > DYNAMIC_CACHE_SIZE:
+                self._dynamic.popitem(last=False)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         self._key = key

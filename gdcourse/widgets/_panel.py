@@ -9,6 +9,7 @@ import base64
 import html
 import io
 import os
+import textwrap
 
 import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -85,6 +86,10 @@ class Panel:
     message : str
         A sentence shown on the figure for an edge case (divergence, ...);
         empty otherwise.
+    inactive : dict
+        Name → why, for each control that cannot change the picture in the
+        current state (see :meth:`_inactive`).  Those controls are disabled and
+        their tooltip says why; they are enabled again when they can matter.
     """
 
     figsize = (8.0, 3.2)
@@ -103,6 +108,9 @@ class Panel:
         self.artists = {}
         self.readouts = {}
         self.message = ""
+        self.inactive = {}
+        self._fitted_messages = {}   # message → (wrapped text, font size, centre) that fit its axes
+        self._tooltips = {name: control.tooltip for name, control in self.controls.items()}
         self._readout_axes = {}      # readout name → the axes whose title shows it in the static PNG
         self._dynamic_axes = set()   # axes allowed to change limits without a full redraw
         self._blitter = Blitter(self.figure, self.canvas, dynamic_axes=self._dynamic_axes)
@@ -129,6 +137,16 @@ class Panel:
 
     def _update(self, **values):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _inactive(self, **values):
+        """The controls that cannot change the picture for these ``values``: name → why (default: none).
+
+        Called before :meth:`_update` on every redraw.  Each control named here
+        is disabled with its reason as tooltip; the others are enabled.  A
+        panel must also leave an inactive control out of what it computes, so
+        that moving it (through :meth:`set`) changes nothing.
+        """
+        return {}
 
     def _static_key(self):
         """What, besides the axes' limits, tells the static layers apart (default: nothing).
@@ -196,6 +214,52 @@ class Panel:
         text.set_visible(False)
         return self._moving("message", text)
 
+    #: font sizes tried, largest first, to fit the message inside its axes
+    _message_sizes = (9.5, 8.5, 7.5)
+
+    def _show_message(self, message):
+        """Show ``message`` in a box that fits inside its axes: a smaller font, then wrapped lines, if needed."""
+        art = self._message_artist
+        art.set_visible(bool(message))
+        if not message:
+            return
+        fitted = self._fitted_messages.get(message)
+        if fitted is None:
+            fitted = self._fitted_messages[message] = self._fit_message(message)
+        text, size, xy = fitted
+        art.set_text(text)
+        art.set_fontsize(size)
+        art.set_position(xy)
+
+    def _fit_message(self, message):
+        art, ax = self._message_artist, self._message_axes()
+        renderer = self.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        pad = 6.0   # pixels between the box and the axes' edge
+        for size in self._message_sizes:       # wrapping first, a smaller font only if wrapping fails
+            lines = message.split("\n")
+            for _ in range(3):
+                art.set_text("\n".join(lines))
+                art.set_fontsize(size)
+                art.set_position(self._message_xy)
+                ext = art.get_window_extent(renderer)
+                width = ext.width + 2 * 0.4 * size * self.figure.dpi / 72   # the round box's pad
+                height = ext.height + 2 * 0.4 * size * self.figure.dpi / 72
+                if height + 2 * pad > box.height:
+                    break
+                if width + 2 * pad <= box.width:
+                    # move the centre just enough to keep the whole box inside the axes
+                    cx = box.x0 + self._message_xy[0] * box.width
+                    cy = box.y0 + self._message_xy[1] * box.height
+                    cx = min(max(cx, box.x0 + pad + width / 2), box.x1 - pad - width / 2)
+                    cy = min(max(cy, box.y0 + pad + height / 2), box.y1 - pad - height / 2)
+                    return art.get_text(), size, ((cx - box.x0) / box.width, (cy - box.y0) / box.height)
+                # too wide: wrap the longest lines to the width that fits
+                longest = max(len(line) for line in lines)
+                chars = max(12, int(longest * (box.width - 2 * pad) / width) - 1)
+                lines = [part for line in lines for part in (textwrap.wrap(line, chars) or [""])]
+        return "\n".join(lines), self._message_sizes[-1], self._message_xy
+
     def _set_limits(self, ax, xlim=None, ylim=None):
         """Give ``ax`` new limits; only that axes is drawn again (or all, if not dynamic)."""
         changed = False  # the blitter sees the new limits and draws what they need
@@ -232,9 +296,10 @@ class Panel:
     def redraw(self):
         """Recompute from the controls, redraw the figure and update the image."""
         self.message = ""
-        self._update(**self.values)
-        self._message_artist.set_text(self.message)
-        self._message_artist.set_visible(bool(self.message))
+        values = self.values
+        self._mark_inactive(values)
+        self._update(**values)
+        self._show_message(self.message)
         self._render()
         parts = [html.escape(t) for t in self.readouts.values() if t]
         if self.message:
@@ -252,24 +317,49 @@ class Panel:
         """A PNG of the current state with the readouts drawn as axes titles.
 
         This is the picture for places where no live widget runs (nbval, an
-        HTML export, ``GDCOURSE_HEADLESS=1``).  It is drawn in full once, so
-        it may take a tenth of a second; the live path never calls it.
+        HTML export, ``GDCOURSE_HEADLESS=1``), at :attr:`static_dpi` like the
+        course's static figures; a readout title too wide for its axes goes on
+        two lines or in a smaller font, never past the axes.  It is drawn in
+        full once, so it may take a tenth of a second; the live path never calls it.
         """
         titles = {}
         for name, ax in self._readout_axes.items():
             text = self.readouts.get(name, "")
             if text:
                 titles.setdefault(ax, [ax.get_title(loc="left"), []])[1].append(text)
+        renderer = self.canvas.get_renderer()
         for ax, (_, texts) in titles.items():
-            ax.set_title("   ".join(texts), loc="left", fontsize=8.5)
+            self._fit_title(ax, texts, renderer)
         try:
             out = io.BytesIO()
             # saving draws the animated artists too, so the moving parts are in the picture
-            self.figure.savefig(out, format="png", dpi=self.figure.dpi)
+            self.figure.savefig(out, format="png", dpi=self.static_dpi)
         finally:
             for ax, (old, _) in titles.items():
                 ax.set_title(old, loc="left", fontsize=9.5)
         return out.getvalue()
+
+    #: the static PNG's resolution: as the course's static figures (the live image stays at ``dpi``)
+    static_dpi = 100
+
+    def _fit_title(self, ax, texts, renderer):
+        """Set the readouts ``texts`` as the title of ``ax``, on one line or two, never wider than the axes."""
+        width = ax.get_window_extent(renderer).width
+        line = "   ".join(texts)
+        for size in (9.0, 8.5, 8.0):
+            art = ax.set_title(line, loc="left", fontsize=size)
+            full = art.get_window_extent(renderer).width
+            if full <= width:
+                return
+            # two lines: the readouts one per line, else the sentence wrapped at the axes' width
+            chars = max(12, int(len(line) * width / full) - 1)
+            for text in (["\n".join(texts)] if len(texts) == 2 else []) + ["\n".join(textwrap.wrap(line, chars))]:
+                if text.count("\n") > 1:
+                    continue
+                art = ax.set_title(text, loc="left", fontsize=size)
+                if art.get_window_extent(renderer).width <= width:
+                    return
+        ax.set_title("\n".join(textwrap.wrap(line, chars)[:2]), loc="left", fontsize=8.0)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         data = {}
@@ -285,6 +375,20 @@ class Panel:
         return f"{self.__class__.__name__}({vals})"
 
     # --- drawing ---------------------------------------------------------------------------
+
+    def _mark_inactive(self, values):
+        reasons = self._inactive(**values)
+        unknown = sorted(set(reasons) - set(self.controls))
+        if unknown:  # a bug in a panel, not in a notebook
+            raise KeyError(f"{self.__class__.__name__}._inactive named no control: {unknown}")
+        self.inactive = dict(reasons)
+        for name, control in self.controls.items():
+            why = reasons.get(name, "")
+            if control.disabled != bool(why):   # traitlets send a message only on a change
+                control.disabled = bool(why)
+            tip = why or self._tooltips[name]
+            if control.tooltip != tip:
+                control.tooltip = tip
 
     def _on_change(self, change):
         if not self._hold:

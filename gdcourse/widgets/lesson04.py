@@ -24,13 +24,16 @@ from ._parts import (_as_xy, _batch_size_slider, _clip_log, _equal_scale, _int_s
 
 __all__ = ["batch_size_panel", "sgd_escape_panel"]
 
+#: lesson 4's data set: ``make_regression(4000, n_features=1, noise=1.0, random_state=0)``
+LESSON_M, LESSON_NOISE = 4000, 1.0
+
 
 class BatchSizePanel(Panel):
     """batch size, α, epochs → the mini-batch path on the contour of J, and J per update and per epoch."""
 
     def __init__(self, data=None, random_state=0, max_epochs=20):
-        if data is None:
-            data = make_regression(2000, 1, random_state=random_state)
+        if data is None:   # the data of lesson 4 (its first code cell), so the panel shows the lesson's problem
+            data = make_regression(LESSON_M, 1, noise=LESSON_NOISE, random_state=random_state)
         self.X, self.y, self.x = _as_xy(data)
         self.m = len(self.y)
         self.max_epochs = check_int(max_epochs, "max_epochs", minimum=1, maximum=100)
@@ -88,8 +91,10 @@ class BatchSizePanel(Panel):
         right.set_ylabel("J")
         right.grid(True, which="major", alpha=0.3)
         self._moving("update_loss", right.plot([0], [1], color=_plotting.PATH_COLOR, lw=0.6, alpha=0.35)[0])
-        self._moving("epoch_loss", right.plot([0], [1], color="black", lw=2.0, marker="o",
-                                              markersize=3.5)[0])
+        # the same run as the path: the same colour in both axes (bold: per epoch, faint: per update)
+        self._moving("epoch_loss", right.plot([0], [1], color=_plotting.PATH_COLOR, lw=2.0, marker="o",
+                                              markersize=3.5, markeredgecolor="black",
+                                              markeredgewidth=0.5)[0])
         self._readout("cost", right, "J per update (faint) and per epoch (bold)")
 
     def batch_size_of(self, value) -> int:
@@ -133,8 +138,9 @@ class BatchSizePanel(Panel):
 def batch_size_panel(data=None, random_state=0, max_epochs=20) -> Panel:
     """Lesson 4: batch GD, SGD and mini-batch GD on one regression problem, by sliders.
 
-    ``data`` defaults to ``gdcourse.data.make_regression(2000, 1, random_state=random_state)``:
-    m = 2000 rows, one feature and a bias, so θ = (θ0, θ1) and J is the MSE
+    ``data`` defaults to lesson 4's own data,
+    ``gdcourse.data.make_regression(4000, 1, noise=1.0, random_state=random_state)``:
+    m = 4000 rows, one feature and a bias, so θ = (θ0, θ1) and J is the MSE
     J(θ) = 1/(2m)·Σ(θ0 + θ1·x_i − y_i)².  Each epoch visits the rows in a new
     seeded order (the orders of ``gdcourse.batching.train(random_state=...)``) and
     makes one update θ ← θ − (α/|B|)·X_Bᵀ(X_Bθ − y_B) per batch B.
@@ -149,7 +155,7 @@ def batch_size_panel(data=None, random_state=0, max_epochs=20) -> Panel:
     updates' affine maps by a prefix scan instead of a Python loop
     (:func:`gdcourse.batching._minibatch_linear_run`, held equal to
     ``gdcourse.batching.train`` by the tests), so even SGD at batch size 1 —
-    2000 × 20 = 40,000 updates — is a few vectorised passes (timings in
+    4000 × 20 = 80,000 updates — is a few vectorised passes (timings in
     ``benchmarks/README.md``).  The path and the per-update curve are thinned
     to at most 1000 and 1200 drawn points.
     Divergence (the rule of ``train``) shows as a message on the figure.

@@ -70,6 +70,33 @@ class GradientNormsPanel(Panel):
         except ValueError as err:   # the initial loss is already inf: nothing to train
             return str(err)
 
+    def _clipping_inert(self, depth, scale, activation, init, clip):
+        """True when clipping cannot change this run: no update's gradient is longer than ``clip_norm``.
+
+        Then the run with clipping and the run without are the same numbers.  With the box ticked
+        the run says so itself (0 updates clipped); unticked, the run's recorded gradient norms say so,
+        and only a norm within rounding of ``clip_norm`` (or not finite) needs the clipped run to decide.
+        """
+        run = self._train(int(depth), float(scale), activation, init, bool(clip))
+        if isinstance(run, str):
+            return True
+        if clip:
+            return run.n_clipped == 0
+        used = run.grad_norms[:-1]    # the last norm is measured after the last update
+        if np.all(np.isfinite(used)) and (used.size == 0 or used.max() < self.clip_norm * (1 - 1e-9)):
+            return True
+        other = self._train(int(depth), float(scale), activation, init, True)
+        return not isinstance(other, str) and other.n_clipped == 0
+
+    def _inactive(self, depth, scale, activation, init, clip):
+        if not self._clipping_inert(depth, scale, activation, init, clip):
+            return {}
+        run = self._train(int(depth), float(scale), activation, init, bool(clip))
+        why = ("the initial loss is already infinite: nothing is trained, so clipping changes nothing"
+               if isinstance(run, str) else
+               f"no gradient of this run is longer than {self.clip_norm:g}, so clipping changes nothing")
+        return {"clip": why}
+
     def _build(self):
         left, right = self._two_axes()
         self.ax_bars, self.ax_cost = left, right
@@ -78,7 +105,7 @@ class GradientNormsPanel(Panel):
         left.set_xlim(0.4, L + 0.6)
         left.set_xticks(range(1, L + 1))
         left.set_xlabel("layer l (1 = input side)")
-        left.set_ylabel("‖∂J/∂W^l‖")
+        left.set_ylabel("‖∂J/∂W$^{l}$‖")   # a superscript l, not a caret
         left.grid(True, axis="y", which="major", alpha=0.3)
         left.set_ylim(self._bar_presets[0])
         bars = left.bar(np.arange(1, L + 1), np.ones(L), bottom=1e-300, width=0.7,
@@ -111,7 +138,7 @@ class GradientNormsPanel(Panel):
         run = self._train(depth, float(scale), activation, init, bool(clip))
         self.history = run if not isinstance(run, str) else None
         ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("inf")
-        self._say("bars", f"‖∂J/∂W¹‖ / ‖∂J/∂W^L‖ = {ratio:.3g} (layer 1 / layer {depth})")
+        self._say("bars", f"‖∂J/∂W‖ of layer 1 / of layer {depth} = {ratio:.3g}")
         if self.history is None:
             self.artists["cost"].set_data([0], [np.nan])
             self._say("cost", "not trained")
@@ -124,10 +151,11 @@ class GradientNormsPanel(Panel):
         # a diverged run's last loss is past the limit: the window is chosen without it
         kept = losses[:-1] if h.diverged else losses
         self._set_limits(self.ax_cost, ylim=_preset_limits(kept, self._cost_presets))
-        clipped = f", {h.n_clipped} updates clipped" if clip else ""
-        self._say("cost", f"J: {h.losses[0]:.3g} → {h.losses[-1]:.3g} in {h.n_epochs} epochs{clipped}")
+        clipped = f", {h.n_clipped} updates clipped" if clip and "clip" not in self.inactive else ""
+        epochs = f"{h.n_epochs} epoch{'' if h.n_epochs == 1 else 's'}"
+        self._say("cost", f"J: {h.losses[0]:.3g} → {h.losses[-1]:.3g} in {epochs}{clipped}")
         if h.diverged:
-            self.message = (f"diverged after {h.n_epochs} epochs: the gradients exploded"
+            self.message = (f"diverged after {epochs}: the gradients exploded"
                             + ("" if clip else ";\nswitch clipping on or lower the scale"))
         elif h.losses[-1] > 0.98 * h.losses[0] and norms[0] < 1e-3 * norms[-1]:
             self.message = "hardly learning: the early layers' gradients vanished"

@@ -77,23 +77,75 @@ class _SurfacePanel(Panel):
     def _static_key(self):
         return (self._shown_surface,)
 
+    def _warm_surfaces(self):
+        """Draw the static layer of every other surface now, so the first switch to it is a copy.
+
+        Each layer is one full draw (about 0.1 s); doing them while the cell runs keeps the
+        ``surface`` dropdown as fast on its first use as afterwards.
+        """
+        shown = self._shown_surface
+        for name in self.surfaces:
+            if name != shown:
+                self._show_surface(name, self.ax_path, self.ax_cost)
+                self._blitter.render(self._static_key())
+        self._show_surface(shown, self.ax_path, self.ax_cost)
+        self.redraw()
+
+
+#: why a β slider does nothing for an optimiser (the tooltip of the disabled slider)
+_UNUSED_WHY = {
+    ("sgd", "beta1"): "sgd uses neither β1 nor β2: θ ← θ − α∇f",
+    ("sgd", "beta2"): "sgd uses neither β1 nor β2: θ ← θ − α∇f",
+    ("adagrad", "beta1"): "adagrad has no decay: it sums every g² (s ← s + g²), so β1 and β2 do nothing",
+    ("adagrad", "beta2"): "adagrad has no decay: it sums every g² (s ← s + g²), so β1 and β2 do nothing",
+    ("momentum", "beta2"): "momentum uses only μ = β1; β2 is the g² decay of RMSProp and Adam",
+    ("nesterov", "beta2"): "nesterov uses only μ = β1; β2 is the g² decay of RMSProp and Adam",
+    ("rmsprop", "beta1"): "rmsprop has no momentum term: it uses only ρ = β2",
+}
+
 
 class OptimizerPanel(_SurfacePanel):
     """optimiser, α, β1, β2, surface → the optimiser's path on the contour and its loss per step."""
 
     names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+    #: the α that choosing an optimiser sets, per surface: a rate that converges with the default β1 = 0.9,
+    #: β2 = 0.999, well inside the stable range (the best rate on a grid 10⁻⁴ … 10^0.5 sits next to it or is
+    #: the edge of divergence)
+    default_lr = {
+        "ill_conditioned": {"sgd": 0.4, "momentum": 0.05, "nesterov": 0.1, "adagrad": 1.0, "rmsprop": 0.1,
+                            "adam": 0.1, "adamw": 0.1},
+        "rosenbrock": {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 5e-4, "adagrad": 1.0, "rmsprop": 0.03,
+                       "adam": 0.3, "adamw": 0.3},
+    }
 
     def __init__(self, surface="ill_conditioned"):
         check_choice(surface, "surface", tuple(_SURFACE_STEPS))
         self._path = lru_cache(maxsize=256)(self._path_uncached)
         controls = {
             "optimizer": _dropdown("optimizer", self.names, "adam"),
-            "lr": _log_slider("α (learning rate)", -4.0, 0.5, 0.1),
+            "lr": _log_slider("α (learning rate)", -4.0, 0.5, self.default_lr[surface]["adam"]),
             "beta1": _slider("β1 (μ for momentum)", 0.0, 0.99, 0.9, 0.01),
             "beta2": _slider("β2 (ρ for RMSProp)", 0.8, 0.999, 0.999, 0.001, readout_format=".3f"),
             "surface": _dropdown("surface", tuple(_SURFACE_STEPS), surface),
         }
+        controls["optimizer"].tooltip = "choosing an optimiser sets α to its default for this surface"
+        # registered before the panel's own observer, so the panel redraws once, with the new α
+        controls["optimizer"].observe(self._reset_lr, names="value")
         super().__init__(controls)
+        self._warm_surfaces()
+
+    def _reset_lr(self, change):
+        """A new optimiser starts at its own sensible α (a rate good for Adam diverges for SGD)."""
+        lr = self.default_lr[self.controls["surface"].value][change["new"]]
+        self._hold += 1      # the optimiser's own change redraws, once
+        try:
+            self.controls["lr"].value = lr
+        finally:
+            self._hold -= 1
+
+    def _inactive(self, optimizer, lr, beta1, beta2, surface):
+        return {name: _UNUSED_WHY[optimizer, name] for name in ("beta1", "beta2")
+                if (optimizer, name) in _UNUSED_WHY}
 
     def _path_uncached(self, surface, name, lr, beta1, beta2):
         kwargs, _ = _optimizer_kwargs(name, lr, beta1, beta2)
@@ -113,8 +165,6 @@ class OptimizerPanel(_SurfacePanel):
     def _update(self, optimizer, lr, beta1, beta2, surface):
         self._show_surface(surface, self.ax_path, self.ax_cost)
         _, unused = _optimizer_kwargs(optimizer, lr, beta1, beta2)
-        for name in ("beta1", "beta2"):
-            self.controls[name].disabled = name in unused
         # an ignored slider is left out of the cache key: moving it costs no new run
         key_b1 = None if "beta1" in unused else float(beta1)
         key_b2 = None if "beta2" in unused else float(beta2)
@@ -150,7 +200,14 @@ def optimizer_panel(surface="ill_conditioned") -> Panel:
     * momentum, nesterov: μ = β1 (b ← μb + g; θ ← θ − αb);
     * rmsprop: ρ = β2 (s ← ρs + (1 − ρ)g², the average β2 keeps in Adam);
     * adam, adamw: β1 and β2 (adamw with λ = 0.01);
-    * sgd, adagrad: neither — the unused sliders are disabled and the readout says so.
+    * sgd, adagrad: neither.
+
+    A slider the chosen optimiser ignores is disabled, its tooltip says why and
+    the readout says "not used"; moving it (``panel.set``) changes nothing.
+    Choosing an optimiser sets α to its default on the current surface
+    (``OptimizerPanel.default_lr``: a rate that converges with β1 = 0.9,
+    β2 = 0.999), since a good α for one optimiser diverges for another; an α
+    given in the same ``set`` call after the optimiser wins.
 
     Left: the path θ_0, θ_1, … on the contour; right: f(θ_t) on a log axis.
     Runs come from :func:`gdcourse.optim.run` and are cached by their settings;
@@ -210,7 +267,7 @@ class BiasCorrectionPanel(Panel):
             _legend_line(OPTIMIZER_COLORS["adam"], "-", "with bias correction"),
             _legend_line("grey", "-", "without"),
             _legend_line("grey", ":", "without, constant g: (1−β1ᵗ)/√(1−β2ᵗ)"),
-        ], loc="upper right", fontsize=7.5, framealpha=0.85)
+        ], loc="lower left", fontsize=7.5, framealpha=0.85)   # off the curves: they stay near 1 and above
         self._readout("step", left, "step size in units of α")
         # θ axis: room for the widest swing over the corners of the sliders
         worst = [np.abs(np.concatenate(self._runs(b1, b2))).max()
@@ -288,6 +345,7 @@ class CompareOptimizersPanel(_SurfacePanel):
             "surface": _dropdown("surface", tuple(_SURFACE_STEPS), surface),
         }
         super().__init__(controls)
+        self._warm_surfaces()
 
     def _paths_uncached(self, surface, lr_scale):
         s = self.surfaces[surface]
@@ -308,8 +366,11 @@ class CompareOptimizersPanel(_SurfacePanel):
             self._moving(f"end_{name}", left.plot([0], [0], "X", color=c, markeredgecolor="black",
                                                   markersize=8, zorder=5)[0])
             self._moving(f"cost_{name}", right.plot([0], [1], color=c, lw=1.4)[0])
-        left.legend(handles=[_legend_line(OPTIMIZER_COLORS[n], "-", n) for n in self.names],
-                    loc="lower right", fontsize=7.5, framealpha=0.85)
+        self._moving("start", left.plot([0], [0], "s", color=_plotting.START_COLOR, markersize=7,
+                                        markeredgecolor="black", zorder=6)[0])
+        # on the loss axes' lower left: every curve starts high, so that corner stays empty
+        right.legend(handles=[_legend_line(OPTIMIZER_COLORS[n], "-", n) for n in self.names],
+                     loc="lower left", fontsize=7.5, framealpha=0.85)
         self._readout("path", left, "four optimisers from the same start")
         right.set_yscale("log")
         right.set_xlabel("step t")
@@ -321,6 +382,8 @@ class CompareOptimizersPanel(_SurfacePanel):
         self._show_surface(surface, self.ax_path, self.ax_cost)
         runs = self._paths(surface, float(lr_scale))
         self.runs = runs
+        start = self.surfaces[surface].start
+        self.artists["start"].set_data([start[0]], [start[1]])
         diverged = []
         finals = []
         for name, (thetas, losses, div) in runs.items():

@@ -12,4 +12,5 @@ def d():
 
 @pytest.fixture(scope="module")
 def regression():
-    return data.make_regression(2000, 1, random_state=0)
+    """Lesson 4's data (its first code cell), which batch_size_panel() trains on by default."""
+    return data.make_regression(4000, 1, noise=1.0, random_state=0)

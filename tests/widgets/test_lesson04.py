@@ -17,14 +17,14 @@ pytestmark = pytest.mark.filterwarnings("error")
 # --- lesson 4: batch size ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("batch_size, lr, num_epochs", [(1, 0.01, 2), (32, 0.1, 5), (2000, 0.5, 20),
+@pytest.mark.parametrize("batch_size, lr, num_epochs", [(1, 0.01, 2), (32, 0.1, 5), (4000, 0.5, 20),
                                                          (64, 0.05, 1), (1024, 1.0, 3)])
 def test_batch_size_panel_is_the_training_loop(regression, batch_size, lr, num_epochs):
     panel = batch_size_panel(random_state=0).set(batch_size=batch_size, lr=lr, num_epochs=num_epochs)
     h = batching.train(regression.X, regression.y, optim.sgd(lr=panel.values["lr"]), batch_size=batch_size,
                        num_epochs=num_epochs, random_state=0, record_path=True)
     assert h.stop_reason == "num_epochs" and not panel.diverged
-    assert panel.updates_per_epoch == math.ceil(2000 / batch_size) == h.updates_per_epoch
+    assert panel.updates_per_epoch == math.ceil(4000 / batch_size) == h.updates_per_epoch
     np.testing.assert_allclose(panel.path, h.path, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(panel.update_losses, h.loss_per_update, rtol=1e-7, atol=1e-14)
     np.testing.assert_allclose(panel.epoch_losses, h.loss_per_epoch, rtol=1e-9)
@@ -38,13 +38,13 @@ def test_batch_size_panel_spans_1_to_m_and_takes_any_whole_size():
     panel = batch_size_panel()
     control = panel.controls["batch_size"]
     assert isinstance(control, ipywidgets.FloatLogSlider) and control.base == 2
-    assert control.base ** control.min == 1 and round(control.base ** control.max) == 2000
+    assert control.base ** control.min == 1 and round(control.base ** control.max) == 4000
     # a size typed into the readout (37) is used as it is; fractional slider positions round
     assert panel.batch_size_of(37.0) == 37 and panel.batch_size_of(2 ** 5.25) == 38
-    assert panel.batch_size_of(2000.4) == 2000 and panel.batch_size_of(0.6) == 1
+    assert panel.batch_size_of(4000.4) == 4000 and panel.batch_size_of(0.6) == 1
     a = panel.set(batch_size=37, lr=0.05, num_epochs=1).path.copy()
     b = panel.set(batch_size=38).path.copy()
-    assert len(a) == 1 + 55 and len(b) == 1 + 53  # ceil(2000/37) and ceil(2000/38) updates
+    assert len(a) == 1 + 109 and len(b) == 1 + 106  # ceil(4000/37) and ceil(4000/38) updates
     assert panel.set(batch_size=37.3).path.shape == a.shape
 
 
@@ -52,7 +52,7 @@ def test_batch_size_panel_divergence_is_the_training_loops_stop(regression):
     panel = batch_size_panel()
     lr = widgets.batch_size_panel().controls["lr"]
     top = lr.base ** lr.max
-    for b in (1, 2000):
+    for b in (1, 4000):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             panel.set(batch_size=b, lr=top, num_epochs=20)
@@ -67,7 +67,7 @@ def test_batch_size_panel_divergence_is_the_training_loops_stop(regression):
 
 def test_batch_size_panel_warns_of_growth_before_divergence():
     # batch GD with α = 2.5: |1 − αλ| > 1 for H ≈ I, J grows but stays below the divergence limit
-    panel = batch_size_panel().set(batch_size=2000, lr=2.5, num_epochs=3)
+    panel = batch_size_panel().set(batch_size=4000, lr=2.5, num_epochs=3)
     assert not panel.diverged
     assert panel.epoch_losses[-1] > panel.epoch_losses[0]
     assert "grows" in panel.message
@@ -83,6 +83,14 @@ def test_batch_size_panel_warns_of_growth_before_divergence():
 def test_batch_size_panel_refuses_bad_arguments(kwargs, error, words):
     with pytest.raises(error, match=words):
         batch_size_panel(**kwargs)
+
+
+def test_batch_size_panel_trains_on_the_lessons_data(regression):
+    panel = batch_size_panel()
+    np.testing.assert_array_equal(panel.X, regression.X)
+    np.testing.assert_array_equal(panel.y, regression.y)
+    # not the panel's old default (2000 rows, noise 0.5): a wrong data set fails here
+    assert panel.m == 4000 and not np.array_equal(panel.y[:2000], data.make_regression(2000, 1, random_state=0).y)
 
 
 def test_batch_size_panel_takes_a_small_data_set():

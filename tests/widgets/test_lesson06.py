@@ -142,7 +142,7 @@ def test_bias_correction_panel_refuses_bad_arguments(kwargs, error, words):
 
 def test_compare_optimizers_draws_four_paths_with_a_static_legend():
     panel = compare_optimizers_panel()
-    legend = panel.ax_path.get_legend()
+    legend = panel.ax_cost.get_legend()   # on the loss axes, off the paths
     assert [t.get_text() for t in legend.get_texts()] == ["sgd", "momentum", "rmsprop", "adam"]
     assert not legend.get_animated()
     colors = {panel.artists[f"path_{n}"].get_color() for n in ("sgd", "momentum", "rmsprop", "adam")}

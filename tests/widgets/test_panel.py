@@ -109,7 +109,11 @@ def test_static_fallback_and_headless_mode(d, name, monkeypatch):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(PNG_SIGNATURE)
-    assert pixels(png).shape[:2] == pixels(panel.render_png()).shape[:2]
+    # the same figure, at the 100 dpi of the course's static figures (the live image stays at 80)
+    w, h = panel.figure.get_size_inches()
+    assert pixels(png).shape[:2] == (round(h * 100), round(w * 100))
+    assert pixels(panel.render_png()).shape[:2] == (round(h * panel.figure.dpi), round(w * panel.figure.dpi))
+    assert panel.figure.dpi == 80
     assert "text/plain" in bundle
     monkeypatch.setenv("GDCOURSE_HEADLESS", "1")
     assert widgets.headless()
