@@ -311,13 +311,9 @@ def test_harness_selftest_catches_a_frozen_panel_an_error_and_broken_widget_text
 #: Problems of the every-control check that are known and diagnosed, by lesson: (control
 #: description, a phrase of the problem) → what must change.  The test fails when one of
 #: them no longer happens, so an entry is removed with its fix.
-KNOWN_CONTROL_PROBLEMS = {
-    "06_adam": {
-        ("β1 (μ for momentum)", "disabled without a tooltip"):
-            "OptimizerPanel._update disables β1 for sgd/adagrad/rmsprop but sets no tooltip",
-        ("β2 (ρ for RMSProp)", "disabled without a tooltip"):
-            "OptimizerPanel._update disables β2 for sgd/adagrad/momentum/nesterov but sets no tooltip",
-    },
+KNOWN_CONTROL_PROBLEMS: dict = {
+    # lesson stem -> {(control description, problem): why}; empty: lesson 6's β sliders now say
+    # why they are disabled (Panel._inactive)
 }
 
 
