@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    /work/venv/bin/python benchmarks/bench_deepnet.py
+    .venv/bin/python benchmarks/bench_deepnet.py
 
 Prints the median of several repeats (milliseconds) for
   * the bar chart: make_deep_chain_demo (data + init + one forward/backward pass),

@@ -56,8 +56,11 @@ def lab_server(browser_available, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(browser_available, tmp_path_factory):
+    # one browser per test module, not per session: Playwright's sync API keeps an asyncio loop
+    # running in this thread while it is started, and later modules (the hub tests) need
+    # asyncio.run() and a Playwright of their own
     browser = labharness.Chromium(tmp_path_factory.mktemp("chromium"))
     browser.start()
     yield browser
