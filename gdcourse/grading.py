@@ -301,7 +301,14 @@ class _WorkerProcess:
             raise RuntimeError("the grading worker stopped answering")
         return json.loads(result[0])
 
-    def close(self):
+    def close(self, grace: float = 2.0):
+        # end of input first: an idle worker then removes the cgroups it kept for later
+        # (see gdcourse._sandbox._Worker.run) and exits; the group is killed either way
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(grace)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -365,7 +372,7 @@ class _Pool:
         try:
             reply = worker.request(request, wait)
         except Exception:
-            worker.close()
+            worker.close(grace=0)
             self.orders.put(True)
             raise
         self.idle.put(worker)
