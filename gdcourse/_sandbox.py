@@ -315,7 +315,8 @@ class _Worker:  # pragma: no cover  (runs in the worker and its children)
             if fd is not None:
                 self.devices.append((fd, rights | _FS["IOCTL_DEV"] if self.abi >= 5 else rights))
         self.packed = _pack_rules(self.abi, self.readable + self.devices)
-        self.stale_cgroups: list[str] = []
+        self.cgroup: str | None = None      # this worker's pids cgroup (as root), see run()
+        self.cgroup_max: int | None = None
 
     # -- B: the answer ---------------------------------------------------------------
     def _answer(self, job: str, limits: dict, ready_fd: int) -> None:
@@ -403,8 +404,6 @@ class _Worker:  # pragma: no cover  (runs in the worker and its children)
         try:
             os.setsid()
             namespaces = bool(self.features.get("namespaces"))
-            if request.get("cgroup"):
-                _write(os.path.join(request["cgroup"], "cgroup.procs"), str(os.getpid()))
             if namespaces:
                 _enter_namespaces()
             else:
@@ -449,33 +448,46 @@ class _Worker:  # pragma: no cover  (runs in the worker and its children)
         finally:
             os._exit(0)
 
-    def _remove_stale_cgroups(self, wait: bool = False) -> None:
-        """Remove the per-answer cgroups the kernel has released (all of them if ``wait``)."""
-        for _ in range(50 if wait else 1):
-            left = []
-            for cgroup in self.stale_cgroups:
-                try:
-                    os.rmdir(cgroup)
-                except OSError as exc:
-                    if exc.errno == errno.EBUSY:
-                        left.append(cgroup)
-            self.stale_cgroups = left
-            if not left or not wait:
-                return
-            time.sleep(0.01)
+    def _join_cgroup(self, processes: int) -> None:
+        """Put this worker in a pids cgroup of its own, once: every keeper and answer it
+        forks is born in it, so no answer pays for a cgroup migration (≈ 15 ms each).
+
+        ``pids.max`` is ``processes + 1``: the worker and the keeper count, so an answer
+        and its descendants get ``processes - 1`` processes, as when the keeper alone
+        joined a fresh cgroup per answer.  Answers run one at a time and every process of
+        one is gone before the next starts (the PID namespace's init took them all with
+        it, or the keeper reaped them), so each answer starts alone in the cgroup.
+        """
+        root = self.features.get("pids_cgroup")
+        if not root:
+            return
+        try:
+            if self.cgroup is None:
+                cgroup = os.path.join(root, f"gdcourse-{os.getpid()}")
+                os.makedirs(cgroup, exist_ok=True)
+                _write(os.path.join(cgroup, "pids.max"), str(processes + 1))
+                _write(os.path.join(cgroup, "cgroup.procs"), str(os.getpid()))
+                self.cgroup, self.cgroup_max = cgroup, processes
+            elif self.cgroup_max != processes:
+                _write(os.path.join(self.cgroup, "pids.max"), str(processes + 1))
+                self.cgroup_max = processes
+        except OSError:
+            pass
+
+    def leave_cgroup(self) -> None:
+        """Move back to the root of the pids hierarchy and remove this worker's cgroup."""
+        if self.cgroup is None:
+            return
+        try:
+            _write(os.path.join(self.features["pids_cgroup"], "cgroup.procs"), str(os.getpid()))
+        except OSError:
+            return
+        remove_cgroup(self.cgroup)
+        self.cgroup = None
 
     def run(self, request: dict) -> dict:
+        self._join_cgroup(int(request["limits"]["processes"]))
         report_r, report_w = os.pipe()
-        cgroup = None
-        if self.features.get("pids_cgroup"):
-            cgroup = os.path.join(self.features["pids_cgroup"],
-                                  f"gdcourse-{os.getpid()}-{request['number']}")
-            try:
-                os.mkdir(cgroup)
-                _write(os.path.join(cgroup, "pids.max"), str(int(request["limits"]["processes"])))
-                request = dict(request, cgroup=cgroup)
-            except OSError:
-                cgroup = None
         pid = os.fork()
         if pid == 0:
             os.close(report_r)
@@ -489,17 +501,23 @@ class _Worker:  # pragma: no cover  (runs in the worker and its children)
             data += chunk
         os.close(report_r)
         os.waitpid(pid, 0)
-        if cgroup:
-            # every process of the answer is gone (the keeper was reaped, the PID namespace
-            # emptied), but the kernel frees the cgroup a moment later: rather than sleep
-            # here (≈ 10 ms an answer), remove it at a later request or when the worker ends
-            self.stale_cgroups.append(cgroup)
-        self._remove_stale_cgroups()
         try:
             return json.loads(data.decode())
         except ValueError:
             return {"sandbox_error": "the keeper process died", "exit": None, "signal": None,
                     "timeout": False}
+
+
+def remove_cgroup(path: str) -> None:
+    """Remove an empty cgroup folder, waiting a little while the kernel still holds it."""
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                return
+            time.sleep(0.01)
 
 
 def serve() -> None:  # pragma: no cover  (runs in the worker and its children)
@@ -537,4 +555,4 @@ def serve() -> None:  # pragma: no cover  (runs in the worker and its children)
         reply = worker.run(request)
         out.write(json.dumps(reply).encode() + b"\n")
         out.flush()
-    worker._remove_stale_cgroups(wait=True)
+    worker.leave_cgroup()

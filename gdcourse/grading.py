@@ -302,8 +302,8 @@ class _WorkerProcess:
         return json.loads(result[0])
 
     def close(self, grace: float = 2.0):
-        # end of input first: an idle worker then removes the cgroups it kept for later
-        # (see gdcourse._sandbox._Worker.run) and exits; the group is killed either way
+        # end of input first: an idle worker then leaves and removes its pids cgroup
+        # (gdcourse._sandbox._Worker.leave_cgroup) and exits; the group is killed either way
         try:
             self.proc.stdin.close()
             self.proc.wait(grace)
@@ -314,6 +314,11 @@ class _WorkerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
+        cgroup_root = _sandbox.probe().get("pids_cgroup")
+        if cgroup_root:    # a worker killed before it could remove its own cgroup
+            cgroup = os.path.join(cgroup_root, f"gdcourse-{self.proc.pid}")
+            if os.path.isdir(cgroup):
+                _sandbox.remove_cgroup(cgroup)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
