@@ -1,4 +1,6 @@
-"""Benchmark: grade 30 generated lesson-1 submissions; print the wall time.
+"""Benchmark the grader: 30 lesson-1 submissions (wall time), or a class over every lesson.
+
+Without ``--class``: grade 30 generated lesson-1 submissions; print the wall time.
 
 Target (issue 4): at most 30 s on the 2-core machine.  The class mixes right
 answers, classic mistakes and unfinished stubs, like a real workshop; no
