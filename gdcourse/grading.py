@@ -301,12 +301,24 @@ class _WorkerProcess:
             raise RuntimeError("the grading worker stopped answering")
         return json.loads(result[0])
 
-    def close(self):
+    def close(self, grace: float = 2.0):
+        # end of input first: an idle worker then leaves and removes its pids cgroup
+        # (gdcourse._sandbox._Worker.leave_cgroup) and exits; the group is killed either way
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(grace)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
+        cgroup_root = _sandbox.probe().get("pids_cgroup")
+        if cgroup_root:    # a worker killed before it could remove its own cgroup
+            cgroup = os.path.join(cgroup_root, f"gdcourse-{self.proc.pid}")
+            if os.path.isdir(cgroup):
+                _sandbox.remove_cgroup(cgroup)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
@@ -365,7 +377,7 @@ class _Pool:
         try:
             reply = worker.request(request, wait)
         except Exception:
-            worker.close()
+            worker.close(grace=0)
             self.orders.put(True)
             raise
         self.idle.put(worker)
