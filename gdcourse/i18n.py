@@ -39,7 +39,8 @@ import polib
 
 from ._notebook import cell_source, read_notebook
 
-__all__ = ["LANGUAGES", "extract", "update", "build", "build_notebook", "check", "statistics",
+__all__ = ["LANGUAGES", "LANG_CHOICES", "course_language", "mark_course_language", "lab_settings_dir",
+           "language_pack_installed", "extract", "update", "build", "build_notebook", "check", "statistics",
            "Statistics", "catalogue_path", "template_path", "translate_course", "I18nError"]
 
 #: the course's languages: code -> (JupyterLab locale, language-pack distribution on PyPI)
@@ -49,6 +50,9 @@ LANGUAGES = {
     "ko": ("ko_KR", "jupyterlab-language-pack-ko-KR"),
     "fr": ("fr_FR", "jupyterlab-language-pack-fr-FR"),
 }
+
+#: what ``--lang`` accepts: English (the source) and the translations
+LANG_CHOICES = ("en", *LANGUAGES)
 
 _HEADER = {
     "Project-Id-Version": "gdcourse",
@@ -351,6 +355,70 @@ def translate_course(course: Path, i18n_dir: Path, lang: str, dest: Path, *,
             build(nb_path, catalogue_path(i18n_dir, lang, nb_path), target)
             written.append(target)
     return written
+
+
+# ---------------------------------------------------------------- a learner's folder
+
+_STATE = ".gdcourse"           # hidden from JupyterLab's file browser
+_TRANSLATION_PLUGIN = ("@jupyterlab", "translation-extension", "plugin.jupyterlab-settings")
+
+
+def course_language(folder) -> str | None:
+    """The language a course folder was built in by ``gdcourse new --lang`` (None: not recorded)."""
+    marker = Path(folder) / _STATE / "lang"
+    try:
+        lang = marker.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return lang if lang in LANG_CHOICES else None
+
+
+def mark_course_language(folder, lang: str) -> None:
+    """Record that ``folder``'s notebooks are in ``lang``."""
+    state = Path(folder) / _STATE
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "lang").write_text(lang + "\n", encoding="utf-8")
+
+
+def lab_settings_dir(folder, lang: str, *, seed_from=None) -> Path:
+    """A JupyterLab user-settings folder of the course's own, whose interface language is ``lang``.
+
+    It lives in ``folder/.gdcourse/lab-user-settings`` and is passed to JupyterLab as
+    ``--LabApp.user_settings_dir``, so the learner's global settings are never rewritten. The first
+    time, it starts as a copy of ``seed_from`` (the learner's own user settings, so their theme and
+    shortcuts carry over); every call then sets the translation plugin's ``locale``.
+    """
+    if lang not in LANG_CHOICES:
+        raise I18nError(f"lang must be one of {', '.join(LANG_CHOICES)}, got {lang!r}")
+    settings = Path(folder) / _STATE / "lab-user-settings"
+    if not settings.exists() and seed_from is not None and Path(seed_from).is_dir():
+        import shutil
+        shutil.copytree(seed_from, settings, symlinks=False, dirs_exist_ok=True)
+    plugin = settings.joinpath(*_TRANSLATION_PLUGIN)
+    plugin.parent.mkdir(parents=True, exist_ok=True)
+    current = {}
+    if plugin.is_file():
+        try:
+            current = json.loads(plugin.read_text(encoding="utf-8"))
+        except ValueError:     # JSON5 with comments, or damaged: start the file afresh
+            current = {}
+        if not isinstance(current, dict):
+            current = {}
+    current["locale"] = "en" if lang == "en" else LANGUAGES[lang][0]
+    plugin.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    return settings
+
+
+def language_pack_installed(lang: str) -> bool:
+    """Whether JupyterLab's language pack for ``lang`` is installed (English needs none)."""
+    if lang == "en":
+        return True
+    from importlib import metadata
+    try:
+        metadata.distribution(LANGUAGES[lang][1])
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- command line
