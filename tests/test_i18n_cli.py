@@ -208,3 +208,11 @@ def test_the_wheel_ships_the_catalogues(tmp_path):
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert first_markdown(tmp_path / "learner/lessons/01_cost_function.ipynb").startswith("# 第1回")
+
+
+def test_readme_says_how_to_choose_a_language_in_each_language():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Choosing a language", 1)[1].split("\n## ", 1)[0]
+    for marker, lang in (("日本語", "ja"), ("中文", "zh"), ("한국어", "ko"), ("Français", "fr")):
+        line = next(l for l in section.splitlines() if l.startswith(f"- {marker}"))
+        assert f"gdcourse lab --lang {lang}" in line and f'pip install -e ".[{lang}]"' in line
