@@ -216,3 +216,28 @@ def test_readme_says_how_to_choose_a_language_in_each_language():
     for marker, lang in (("日本語", "ja"), ("中文", "zh"), ("한국어", "ko"), ("Français", "fr")):
         line = next(l for l in section.splitlines() if l.startswith(f"- {marker}"))
         assert f"gdcourse lab --lang {lang}" in line and f'pip install -e ".[{lang}]"' in line
+
+
+def test_lab_without_the_language_pack_says_which_extra_to_install(tmp_path, no_lab, monkeypatch, capsys):
+    dest = tmp_path / "mine"
+    assert cli.main(["new", str(dest), "--lang", "fr", "--no-lab"]) == 0
+    installed = i18n.language_pack_installed
+    monkeypatch.setattr(i18n, "language_pack_installed", lambda lang: False)
+    assert cli.main(["lab", str(dest)]) == 0
+    assert 'pip install "gdcourse[fr]"' in capsys.readouterr().err
+    assert locale_in(Path(option(no_lab[0], "LabApp.user_settings_dir"))) == "fr_FR"
+    assert installed("en")
+    assert installed("ja") == bool(__import__("importlib.util").util.find_spec(
+        "jupyterlab_language_pack_ja_JP"))
+
+
+def test_translate_course_keeps_existing_files_and_falls_back_to_english(tmp_path):
+    dest = tmp_path / "ja"
+    (dest / "lessons").mkdir(parents=True)
+    (dest / "lessons/02_gradient.ipynb").write_text("mine", encoding="utf-8")
+    written = i18n.translate_course(ROOT, ROOT / "i18n", "ja", dest, folders=("lessons",))
+    assert dest / "lessons/02_gradient.ipynb" not in written
+    assert (dest / "lessons/02_gradient.ipynb").read_text(encoding="utf-8") == "mine"
+    assert first_markdown(dest / "lessons/01_cost_function.ipynb").startswith("# 第1回")
+    assert first_markdown(dest / "lessons/03_update_rule.ipynb") == \
+        first_markdown(ROOT / "lessons/03_update_rule.ipynb")
