@@ -2,8 +2,10 @@
 
 ::
 
-    gdcourse lab [DIR] [--port N] [--no-browser]   open the course in JupyterLab at lesson 1
-    gdcourse new DIR [--no-lab]                    copy the course into DIR and open it there
+    gdcourse lab [DIR] [--port N] [--no-browser] [--lang ja|zh|ko|fr]
+                                                   open the course in JupyterLab at lesson 1
+    gdcourse new DIR [--no-lab] [--lang ja|zh|ko|fr]
+                                                   copy the course into DIR and open it there
     gdcourse list                                  the lessons, their titles and objectives
     gdcourse check [NOTEBOOK ...]                  self-check your exercises
     gdcourse grade SUBMISSIONS --out grades.csv    grade a folder of submitted notebooks
@@ -30,6 +32,7 @@ import sys
 import textwrap
 
 from . import __version__
+from . import i18n
 from .course import CourseNotFound, copy_course, find_course, lessons
 
 __all__ = ["main", "lab_command"]
@@ -77,8 +80,29 @@ def _exec(cmd) -> int:
     return subprocess.call(cmd)  # pragma: no cover - Windows
 
 
-def _run_lab(root, args) -> int:
-    cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=args.jupyter_args)
+def _user_settings_dir() -> str | None:
+    """The learner's own JupyterLab user settings (to seed the course's copy), if JupyterLab is here."""
+    try:
+        from jupyterlab.commands import get_user_settings_dir
+    except ImportError:  # pragma: no cover - a kernel-only install
+        return None
+    return get_user_settings_dir()
+
+
+def _language_options(root, lang) -> list[str]:
+    """The JupyterLab options that set its interface language for this course folder."""
+    if lang is None:
+        return []
+    settings = i18n.lab_settings_dir(root, lang, seed_from=_user_settings_dir())
+    if not i18n.language_pack_installed(lang):
+        print(f"JupyterLab's own menus stay in English: its {lang} language pack is not installed "
+              f"(pip install \"gdcourse[{lang}]\").", file=sys.stderr)
+    return [f"--LabApp.user_settings_dir={settings}"]
+
+
+def _run_lab(root, args, lang=None) -> int:
+    extra = _language_options(root, lang) + list(args.jupyter_args)
+    cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=extra)
     print(f"Opening the course in {root} (lesson 1 first). Stop the server with Ctrl-C.", flush=True)
     try:
         return _exec(cmd)
@@ -92,20 +116,32 @@ def _cmd_lab(args) -> int:
     except CourseNotFound as exc:
         print(f"gdcourse lab: {exc}", file=sys.stderr)
         return 2
-    return _run_lab(root, args)
+    built = i18n.course_language(root)
+    lang = args.lang or built
+    if lang not in (None, "en") and built != lang:
+        # the folder is not in that language: build the translated course next to it, from it
+        # (or from the shipped English when the folder itself is a translation)
+        target = root / "build" / lang
+        source = root if built in (None, "en") else None
+        copy_course(target, source=source, lang=lang)
+        print(f"The {lang} notebooks are in {target} (existing files were kept).")
+        root = target
+    return _run_lab(root, args, lang=lang)
 
 
 def _cmd_new(args) -> int:
     try:
-        dest = copy_course(args.dir, overwrite=False)
+        dest = copy_course(args.dir, overwrite=False, lang=args.lang)
     except (CourseNotFound, ValueError) as exc:
         print(f"gdcourse new: {exc}", file=sys.stderr)
         return 2
     print(f"The course notebooks are in {dest} (existing files were kept).")
     if args.no_lab:
         print(f"Open them with: gdcourse lab {dest}")
+        if args.lang is not None:
+            i18n.lab_settings_dir(dest, args.lang, seed_from=_user_settings_dir())
         return 0
-    return _run_lab(dest, args)
+    return _run_lab(dest, args, lang=args.lang)
 
 
 def _cmd_list(args) -> int:
@@ -126,6 +162,9 @@ def _cmd_list(args) -> int:
 def _add_lab_options(p):
     p.add_argument("--port", type=int, default=None, help="port for JupyterLab (default: its own)")
     p.add_argument("--no-browser", action="store_true", help="start the server without opening a browser")
+    p.add_argument("--lang", choices=i18n.LANG_CHOICES, default=None,
+                   help="the language of the notebooks and of JupyterLab's menus (default: English, "
+                        "or the language the folder was made in)")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -155,12 +155,27 @@ def lessons(folder=None) -> list[LessonInfo]:
     return [_lesson_info(p) for p in sorted((root / "lessons").glob("[0-9][0-9]_*.ipynb"))]
 
 
-def copy_course(dest, *, source=None, overwrite: bool = False) -> Path:
+def i18n_folder(src: Path) -> Path:
+    """The translation catalogues for the course at ``src``: its own ``i18n/``, else the shipped or
+    cloned package's."""
+    for candidate in (src, packaged_course(), _PACKAGE_DIR.parent):
+        if candidate is not None and (candidate / "i18n").is_dir():
+            return candidate / "i18n"
+    return src / "i18n"
+
+
+def copy_course(dest, *, source=None, overwrite: bool = False, lang: str | None = None) -> Path:
     """Copy ``lessons/`` and ``exercises/`` into ``dest`` and return it.
 
-    Existing files are kept (a learner's work is never overwritten) unless
-    ``overwrite=True``.
+    With ``lang`` (``"ja"``, ``"zh"``, ``"ko"``, ``"fr"``) each notebook that has a catalogue in
+    that language is written translated (gdcourse.i18n), the others in English, and the folder
+    remembers its language. Existing files are kept (a learner's work is never overwritten)
+    unless ``overwrite=True``.
     """
+    from . import i18n
+
+    if lang is not None and lang not in i18n.LANG_CHOICES:
+        raise ValueError(f"lang must be one of {', '.join(i18n.LANG_CHOICES)}, got {lang!r}")
     src = find_course(source, allow_packaged=True) if source is not None else (
         packaged_course() or find_course(allow_packaged=True))
     dest = Path(dest).expanduser().resolve()
@@ -176,5 +191,10 @@ def copy_course(dest, *, source=None, overwrite: bool = False) -> Path:
             target = dest / name / nb.name
             if target.exists() and not overwrite:
                 continue
-            shutil.copyfile(nb, target)
+            if lang in (None, "en"):
+                shutil.copyfile(nb, target)
+            else:
+                i18n.build(nb, i18n.catalogue_path(i18n_folder(src), lang, nb), target)
+    if lang is not None:
+        i18n.mark_course_language(dest, lang)
     return dest
