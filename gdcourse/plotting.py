@@ -9,7 +9,10 @@ put several pictures in one figure::
 
 With ``ax=None`` a new figure is made through ``matplotlib.pyplot``, so the
 picture shows inline in a notebook.  pyplot is imported only then: importing
-this module changes no matplotlib state.
+this module changes no matplotlib state.  In a Japanese, Chinese or Korean
+course (``GDCOURSE_LANG``, or a folder made with ``--lang``) every helper first
+puts the CJK font in ``font.family`` (:func:`gdcourse.fonts.use_language_fonts`),
+so figure text in that language has no missing glyphs.
 
 Symbols follow the lessons: the model is h_θ(x) = θ0 + θ1·x, the cost is
 J(θ) = 1/(2m)·Σ(h_θ(x_i) − y_i)², and a descent path is the sequence of
@@ -38,6 +41,14 @@ OPTIMIZER_COLORS = {"sgd": "#d62728", "momentum": "#1f77b4", "nesterov": "#17bec
                     "adagrad": "#8c564b", "rmsprop": "#ff7f0e", "adam": "#9467bd", "adamw": "#e377c2"}
 #: plain gradient descent drawn beside a variant (lesson 4's noisy runs)
 GD_COLOR = "#1f77b4"
+
+
+def _language_fonts():
+    """In a Japanese, Chinese or Korean course, the CJK face for figure text (gdcourse.fonts), so
+    that no notebook has to ask; nothing in English or French."""
+    from .fonts import use_language_fonts
+
+    use_language_fonts()
 
 
 def _new_axes(projection=None):
@@ -138,6 +149,7 @@ def plot_data(x, y, theta=None, *, residuals=False, ax=None):
         theta = check_vector(theta, "theta", length=2, length_name="intercept θ0 and slope θ1")
     if residuals and theta is None:
         raise ValueError("residuals=True needs theta: the residuals are measured from the line h_θ(x).")
+    _language_fonts()
     ax = _new_axes() if ax is None else _check_ax(ax)
     ax.scatter(x, y, color=DATA_COLOR, zorder=3, label="data")
     if theta is not None:
@@ -168,6 +180,7 @@ def plot_cost_history(costs, *, ax=None, log=False):
     costs = check_array(costs, "costs", ndim=1, finite=False)
     if not isinstance(log, (bool, np.bool_)):
         raise TypeError(f"log must be True or False, but got {describe(log)}.")
+    _language_fonts()
     ax = _new_axes() if ax is None else _check_ax(ax)
     k = np.arange(costs.shape[0])
     keep = np.isfinite(costs)
@@ -241,6 +254,7 @@ def plot_contour(surface, path=None, *, ax=None, levels=30, log_levels="auto", x
     path = None if path is None else _as_path(path)
     xlim = surface.xlim if xlim is None else _check_window(xlim, "xlim")
     ylim = surface.ylim if ylim is None else _check_window(ylim, "ylim")
+    _language_fonts()
     ax = _new_axes() if ax is None else _check_ax(ax)
     T1, T2, F = surface.grid(120, xlim=xlim, ylim=ylim)
     ax.contour(T1, T2, F, levels=_contour_levels(F, levels, log_levels), cmap="viridis",
@@ -290,6 +304,7 @@ def plot_surface_3d(surface, path=None, *, ax=None):
     """
     surface = _as_surface(surface)
     path = None if path is None else _as_path(path)
+    _language_fonts()
     if ax is None:
         ax = _new_axes(projection="3d")
     elif getattr(ax, "name", None) != "3d":

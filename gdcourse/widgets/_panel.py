@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import fonts as _fonts
 from .. import plotting as _plotting
 from .._validation import describe
 from ._blit import Blitter
@@ -103,6 +104,7 @@ class Panel:
                 raise TypeError(f"controls[{name!r}] must be an ipywidgets value widget (a slider, "
                                 f"dropdown, checkbox, ...), but got {describe(control)}.")
         self.controls = dict(controls)
+        _fonts.use_language_fonts()   # a CJK course: its font before any text is made
         self.figure = Figure(figsize=figsize or self.figsize, dpi=dpi or self.dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.artists = {}
@@ -175,7 +177,7 @@ class Panel:
 
     def _readout(self, name, ax, title=""):
         """Declare a live readout that belongs to ``ax``; ``title`` is the axes' static title."""
-        ax.set_title(title, loc="left", fontsize=9.5)
+        ax.set_title(_fonts.figure_text(title), loc="left", fontsize=9.5)
         self._readout_axes[name] = ax
         self.readouts[name] = ""
 
@@ -225,7 +227,7 @@ class Panel:
             return
         fitted = self._fitted_messages.get(message)
         if fitted is None:
-            fitted = self._fitted_messages[message] = self._fit_message(message)
+            fitted = self._fitted_messages[message] = self._fit_message(_fonts.figure_text(message))
         text, size, xy = fitted
         art.set_text(text)
         art.set_fontsize(size)
@@ -326,7 +328,7 @@ class Panel:
         for name, ax in self._readout_axes.items():
             text = self.readouts.get(name, "")
             if text:
-                titles.setdefault(ax, [ax.get_title(loc="left"), []])[1].append(text)
+                titles.setdefault(ax, [ax.get_title(loc="left"), []])[1].append(_fonts.figure_text(text))
         renderer = self.canvas.get_renderer()
         for ax, (_, texts) in titles.items():
             self._fit_title(ax, texts, renderer)
