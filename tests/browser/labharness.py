@@ -274,8 +274,10 @@ class LabServer:
     to a notebook dict to write there before the server starts.
     """
 
-    def __init__(self, workdir, *, source: Path | None = None, extra: dict | None = None):
+    def __init__(self, workdir, *, source: Path | None = None, extra: dict | None = None,
+                 lang: str | None = None):
         self.workdir = Path(workdir)
+        self.lang = lang   # ``gdcourse lab --lang``: it serves course/build/LANG, the translation
         self.source = Path(source) if source is not None else course_source()
         self.extra = dict(extra or {})
         self.course = self.workdir / "course"
@@ -324,7 +326,7 @@ class LabServer:
             "lab", str(self.course), "--no-browser", "--port", str(self.port),
             "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}", "--LabApp.expose_app_in_browser=True",
-        ]
+        ] + (["--lang", self.lang] if self.lang else [])
         self._log = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(cmd, env=self._environment(), cwd=self.workdir,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
