@@ -23,10 +23,11 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
+from . import i18n
 from .course import copy_course
 
 __all__ = ["apply", "load_settings", "hash_password", "check_password", "WorkshopAuthenticator",
-           "copy_course_once", "ANNOUNCEMENTS_PLUGIN", "COPIED_MARKER"]
+           "copy_course_once", "lab_language_default", "ANNOUNCEMENTS_PLUGIN", "COPIED_MARKER"]
 
 #: The JupyterLab plugin that asks "get notified about official Jupyter news?" on first start.
 ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
@@ -75,22 +76,33 @@ class WorkshopAuthenticator(Authenticator):
         return None
 
 
-def copy_course_once(home, course) -> bool:
+def copy_course_once(home, course, lang: str | None = None) -> bool:
     """Copy the course's lessons/ and exercises/ into ``home`` the first time only.
 
     Returns True when it copied.  After the first copy a marker file stays in
     the home: a learner's edited, renamed or deleted notebooks are never
     touched again by the hub (course updates come through nbgitpuller links).
+    With ``lang`` the notebooks are the translated ones (gdcourse.i18n).
     """
     home = Path(home)
     marker = home / COPIED_MARKER
     if marker.exists():
         return False
     home.mkdir(parents=True, exist_ok=True)
-    copy_course(home, source=course, overwrite=False)
+    copy_course(home, source=course, overwrite=False, lang=lang)
     marker.write_text("The hub copied the course here once; it never copies it again.\n",
                       encoding="utf-8")
     return True
+
+
+def lab_language_default(home, lang: str) -> Path:
+    """The learner's JupyterLab user-settings folder (``home/.gdcourse/lab-user-settings``), with
+    the interface language ``lang`` written there the first time only: it is a default, so a
+    learner who picks another language in Settings ▸ Language keeps it."""
+    settings = Path(home) / i18n._STATE / "lab-user-settings"
+    if not settings.joinpath(*i18n._TRANSLATION_PLUGIN).exists():
+        settings = i18n.lab_settings_dir(home, lang)
+    return settings
 
 
 def load_settings(path) -> dict:
@@ -152,10 +164,13 @@ def apply(c, settings: dict) -> None:
         args.append("--allow-root")   # containers and CI machines run as root
     c.Spawner.args = args
     c.Spawner.default_url = _first_lesson(course)
+    lang = settings.get("lang")   # --lang: the hub's default language, None for English
     c.Spawner.environment = {
         # labconfig/page_config.json there switches the news pop-up off
         "JUPYTER_CONFIG_PATH": str(state / "jupyter-config"),
         "JUPYTER_PLATFORM_DIRS": "1",
+        # the package's messages and figures (gdcourse.fonts) follow the hub's language
+        **({"GDCOURSE_LANG": lang} if lang is not None else {}),
         **marker_env,
     }
     # 30 servers starting at once take ~70 s of CPU on 2 cores: the default 60 s is too short
@@ -164,7 +179,12 @@ def apply(c, settings: dict) -> None:
     c.JupyterHub.concurrent_spawn_limit = max(100, len(settings["users"]) + len(admins))
 
     def pre_spawn_hook(spawner):
-        copy_course_once(homes / spawner.user.name, course)
+        home = homes / spawner.user.name
+        copy_course_once(home, course, lang=lang)
+        if lang is not None:
+            # JupyterLab's interface language: a default in the learner's own user settings
+            spawner.environment = {**spawner.environment,
+                                   "JUPYTERLAB_SETTINGS_DIR": str(lab_language_default(home, lang))}
 
     c.Spawner.pre_spawn_hook = pre_spawn_hook
 

@@ -2,7 +2,7 @@
 
 ::
 
-    gdcourse hub --users 30 [--admin NAME] [--password PW] [--port 8000] [--ip 127.0.0.1]
+    gdcourse hub --users 30 [--admin NAME] [--password PW] [--port 8000] [--ip 127.0.0.1] [--lang ja]
 
 starts a real JupyterHub (``pip install "gdcourse[hub]"``) whose learners
 ``learner01`` … ``learner30`` each get the course copied once into a home folder
@@ -23,6 +23,10 @@ of their own and land in lesson 1 of JupyterLab, with the news pop-up off.
   instead of a spawn time-out.  ``--no-prestart`` skips it.
 * **Idle culler.** ``jupyterhub-idle-culler`` runs as a hub service and stops
   servers idle for ``--cull-idle`` seconds (default 3600).
+* **Language.** ``--lang ja`` (``zh``, ``ko``, ``fr``) makes it the hub's default: each
+  learner's home gets the translated notebooks, their JupyterLab starts in that language (a
+  default in their own user settings, which they may change in Settings ▸ Language), and the
+  package's messages and figures follow it (``GDCOURSE_LANG``).
 * **Network.** Everything listens on 127.0.0.1 unless ``--ip`` says otherwise
   (``--ip 0.0.0.0`` for a room; add ``--ssl-cert``/``--ssl-key`` beyond a
   trusted network).
@@ -53,6 +57,7 @@ import uuid
 from pathlib import Path
 
 from .course import CourseNotFound, find_course
+from .i18n import LANG_CHOICES, language_pack_installed
 
 __all__ = ["Workshop", "HubError", "learner_names", "proxy_cache_dir", "find_proxy",
            "install_proxy", "CHP_PACKAGE", "MARKER_NAME", "cli"]
@@ -146,8 +151,13 @@ class Workshop:
     def __init__(self, state_dir, *, users, admin: str = "instructor", password: str | None = None,
                  admin_password: str | None = None, ip: str = "127.0.0.1", port: int = 8000,
                  proxy=None, course=None, cull_idle: int = 3600, cull_every: int | None = None,
-                 start_timeout: int = 300, ssl_cert=None, ssl_key=None, singleuser_args=()):
+                 start_timeout: int = 300, ssl_cert=None, ssl_key=None, singleuser_args=(),
+                 lang: str | None = None):
         from . import _hubconfig  # needs jupyterhub: fail here, with the extra named, not later
+
+        if lang is not None and lang not in LANG_CHOICES:
+            raise ValueError(f"--lang must be one of {', '.join(LANG_CHOICES)}, but got {lang!r}.")
+        self.lang = lang
 
         self._cfg = _hubconfig
         self.state_dir = Path(state_dir).expanduser().resolve()
@@ -204,7 +214,7 @@ class Workshop:
             "users": self.users, "admins": [self.admin], "auth": self.auth,
             "api_token": self.token, "cull_idle": self.cull_idle, "cull_every": self.cull_every,
             "start_timeout": self.start_timeout, "singleuser_args": self.singleuser_args,
-            "marker_name": MARKER_NAME, "marker": self.run_id,
+            "marker_name": MARKER_NAME, "marker": self.run_id, "lang": self.lang,
         }
         if self.password:
             settings["password_hash"] = self._cfg.hash_password(self.password)
@@ -457,6 +467,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="servers pre-started at a time (default: the number of cores)")
     p.add_argument("--cull-idle", type=int, default=3600, metavar="SECONDS",
                    help="stop servers idle for this long (default 3600)")
+    p.add_argument("--lang", default=None, choices=LANG_CHOICES,
+                   help="the learners' language: translated notebooks and JupyterLab's menus in "
+                        "it by default (default: English)")
     p.add_argument("--ssl-cert", default=None, help="TLS certificate (with --ssl-key)")
     p.add_argument("--ssl-key", default=None, help="TLS private key (with --ssl-cert)")
     return p
@@ -486,11 +499,14 @@ def cli(argv=None) -> int:
         hub = Workshop(args.dir, users=names, admin=args.admin, password=args.password,
                        admin_password=args.admin_password, ip=args.ip, port=args.port,
                        proxy=proxy, course=args.course, cull_idle=args.cull_idle,
-                       ssl_cert=args.ssl_cert, ssl_key=args.ssl_key)
+                       ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, lang=args.lang)
     except (HubError, ValueError, CourseNotFound) as exc:
         print(f"gdcourse hub: {exc}", file=sys.stderr)
         return 2
     say(f"Starting JupyterHub for {len(names)} learners; state and log in {hub.state_dir}")
+    if args.lang is not None and not language_pack_installed(args.lang):
+        say(f"JupyterLab's own menus stay in English: its {args.lang} language pack is not "
+            f"installed (pip install \"gdcourse[{args.lang}]\").")
     if hasattr(signal, "SIGTERM"):
         # `kill` of this command must stop the hub and the servers too, as Ctrl-C does
         previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -132,6 +132,72 @@ def test_course_is_copied_into_a_home_once_and_never_over_the_learners_work(tmp_
     assert not (home / "exercises" / LESSON1).exists()
 
 
+def _kana(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u30ff" for ch in text)
+
+
+def _markdown(notebook: Path) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+            if c["cell_type"] == "markdown"]
+
+
+def _locale(settings_dir: Path) -> str:
+    plugin = settings_dir / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
+    return json.loads(plugin.read_text(encoding="utf-8"))["locale"]
+
+
+def test_hub_language_gives_every_learner_translated_notebooks_and_a_japanese_lab(tmp_path):
+    """--lang ja: the spawner environment says ja, and the hook run before each spawn (a real
+    spawner of the hub's class) copies the Japanese notebooks and sets JupyterLab's language
+    in the learner's own user settings, once: a learner's later choice stays."""
+    from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+    c = Config()
+    _hubconfig.apply(c, _settings(tmp_path, lang="ja"))
+    assert c.Spawner.environment["GDCOURSE_LANG"] == "ja"
+    assert c.Spawner.default_url == f"/lab/tree/lessons/{LESSON1}"
+    learner = type("User", (), {"name": "learner01"})()   # what the hook reads of the user
+    spawner = SimpleLocalProcessSpawner(config=c, user=learner)
+    c.Spawner.pre_spawn_hook(spawner)
+
+    home = tmp_path / "state" / "homes" / "learner01"
+    settings_dir = Path(spawner.environment["JUPYTERLAB_SETTINGS_DIR"])
+    assert settings_dir.is_relative_to(home) and _locale(settings_dir) == "ja_JP"
+    assert spawner.environment["GDCOURSE_LANG"] == "ja"
+    for folder in ("lessons", "exercises"):
+        english, japanese = _markdown(ROOT / folder / LESSON1), _markdown(home / folder / LESSON1)
+        assert len(japanese) == len(english) and all(map(_kana, japanese)), folder
+        assert not any(map(_kana, english))
+    from gdcourse import fonts, i18n
+
+    assert i18n.course_language(home) == "ja" and fonts.active_language(home / "lessons") == "ja"
+
+    plugin = settings_dir / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
+    plugin.write_text(json.dumps({"locale": "en"}))          # the learner switches to English
+    (home / ".gdcourse-copied").unlink()                      # even if the course were copied again
+    c.Spawner.pre_spawn_hook(SimpleLocalProcessSpawner(config=c, user=learner))
+    assert _locale(settings_dir) == "en"
+
+
+def test_hub_without_a_language_stays_english_and_bad_languages_are_named(tmp_path, capsys):
+    c = Config()
+    _hubconfig.apply(c, _settings(tmp_path))
+    assert "GDCOURSE_LANG" not in c.Spawner.environment
+    from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+    spawner = SimpleLocalProcessSpawner(config=c, user=type("User", (), {"name": "learner02"})())
+    c.Spawner.pre_spawn_hook(spawner)
+    assert "JUPYTERLAB_SETTINGS_DIR" not in spawner.environment
+    home = tmp_path / "state" / "homes" / "learner02"
+    assert (home / "lessons" / LESSON1).read_bytes() == (ROOT / "lessons" / LESSON1).read_bytes()
+    assert not (home / ".gdcourse").exists()
+    with pytest.raises(ValueError, match="--lang must be one of en, ja, zh, ko, fr, but got 'de'"):
+        hub.Workshop(tmp_path / "s", users=["a"], proxy="/x", lang="de")
+    with pytest.raises(SystemExit):
+        main(["hub", "--users", "2", "--lang", "de"])
+    assert "--lang: invalid choice: 'de'" in capsys.readouterr().err
+
+
 def test_workshop_refuses_bad_arguments_with_their_names(tmp_path):
     kw = dict(users=["learner01"], proxy="/x")
     with pytest.raises(ValueError, match="--admin must be a name that is not a learner's"):
@@ -378,6 +444,33 @@ def test_a_learner_logs_in_lands_in_lesson_1_and_moves_a_slider(running_hub, tmp
         assert slider.wait_image_change(before, 5_000), "the figure did not change after a slider move"
         assert "official Jupyter news" not in (page.locator("body").text_content() or "")
         page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_japanese_hub_spawns_a_server_whose_lab_and_lesson_1_are_japanese(proxy, tmp_path):
+    """One real spawn on a --lang ja hub: what the learner's JupyterLab serves is Japanese (its
+    translation setting, lesson 1's markdown) and the server runs with GDCOURSE_LANG=ja."""
+    w = hub.Workshop(tmp_path / "state", users=["learner01"], password="room-42",
+                     port=labharness.free_port(), proxy=proxy, lang="ja")
+    try:
+        w.start()
+        w.start_server("learner01")
+        status, body = _user_api(w, "learner01",
+                                 "lab/api/settings/@jupyterlab/translation-extension:plugin")
+        assert status == 200 and json.loads(body)["settings"]["locale"] == "ja_JP", body[:500]
+        status, body = _user_api(w, "learner01", f"api/contents/lessons/{LESSON1}")
+        markdown = ["".join(c["source"]) for c in json.loads(body)["content"]["cells"]
+                    if c["cell_type"] == "markdown"]
+        assert status == 200 and markdown and all(map(_kana, markdown))
+        marker = f"{hub.MARKER_NAME}={w.run_id}".encode()
+        servers = [p for p in w.processes()
+                   if b"jupyterhub-singleuser" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        environ = Path(f"/proc/{servers[0]}/environ").read_bytes().split(b"\0")
+        assert marker in environ and b"GDCOURSE_LANG=ja" in environ
+    finally:
+        w.stop()
+    assert w.processes() == [], "processes of the hub are still alive after stop()"
 
 
 @pytest.mark.slow
