@@ -7,7 +7,9 @@ A row is ``| English | 日本語 | 中文 | 한국어 | Français | Definition |
 * the lesson link points to a lesson notebook that exists;
 * the English term (or each of ``a / b``, a singular standing for its plural) appears in the
   markdown of that lesson, so a renamed or moved concept makes the row fail;
-* the terms the course is built on are all there.
+* the terms the course is built on are all there;
+* where that lesson is translated, the translation uses the glossary's word for the term (a
+  parenthesised gloss such as ``（epoch）`` is optional), so the glossary and the lessons agree.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +121,45 @@ def test_the_checks_catch_wrong_rows(tmp_path):
     assert "'momentum' does not appear" in problems_of(code_only, lessons)[0]
     both = ["saddle point / epoch", *good[1:]]
     assert "'epoch' does not appear" in problems_of(both, lessons)[0]
+
+
+LANGS = {"日本語": "ja", "中文": "zh", "한국어": "ko", "Français": "fr"}
+
+
+def words_of(cell: str) -> list[str]:
+    """The words a translation must use: the cell without its parenthesised gloss, each of a / b.
+
+    >>> words_of("轮次（epoch）"), words_of("pas / itération"), words_of("그래디언트(기울기)")
+    (['轮次'], ['pas', 'itération'], ['그래디언트'])
+    """
+    return [w.strip().lower() for w in re.sub(r"[（(].*?[)）]", "", cell).split("/") if w.strip()]
+
+
+def translated_rows():
+    for row in ROWS:
+        notebook = re.search(r"lessons/(\w+)\.ipynb", row[-1])
+        for column, lang in LANGS.items():
+            po = ROOT / "i18n" / lang / "lessons" / f"{notebook.group(1)}.po"
+            if po.is_file():
+                yield pytest.param(row[HEADER.index(column)], po, id=f"{lang}-{row[0]}")
+
+
+def missing_words(cell: str, po: Path) -> list[str]:
+    """The glossary words of ``cell`` that the translated catalogue ``po`` never uses."""
+    text = " ".join(e.msgstr for e in polib.pofile(str(po)) if not e.obsolete).lower()
+    return [w for w in words_of(cell) if w not in text]
+
+
+@pytest.mark.parametrize("cell, po", list(translated_rows()))
+def test_translated_lessons_use_the_glossary_words(cell, po):
+    assert missing_words(cell, po) == [], f"{po.relative_to(ROOT)} (see docs/glossary.md)"
+
+
+def test_glossary_words_check_can_fail():
+    ja = ROOT / "i18n" / "ja" / "lessons" / "01_cost_function.po"
+    assert missing_words("交差エントロピー", ja) == []
+    assert missing_words("クロスエントロピー損失", ja) == ["クロスエントロピー損失"]
+    assert missing_words("残差 / 逆伝播（backprop）", ja) == ["逆伝播"]
 
 
 def test_the_readme_links_the_glossary():
