@@ -5,8 +5,11 @@ For every catalogue ``i18n/<lang>/<folder>/<name>.po``:
 * it is 100 % translated with no fuzzy entry (msgfmt --statistics, in Python);
 * its template ``i18n/pot/...`` and its msgids are the English notebook as it is now (so an edited
   lesson whose catalogue was not updated fails here, not silently in front of a learner);
-* each translation keeps the English's math, inline code, code blocks, links, heading levels and
-  every number the English writes in digits;
+* each translation keeps the English's math, inline code, code blocks, links, heading levels, list
+  items, table rows and every number the English writes in digits, and renders (CommonMark, as in
+  JupyterLab) to the same elements: no emphasis left unclosed;
+* French and Chinese follow their typography (no-break spaces before French : ; ? !, full-width
+  Chinese punctuation);
 * the built notebook passes the code-cell check (same cells and ids, code equal up to strings and
   comments).
 
@@ -36,8 +39,16 @@ def english_of(po_path: Path) -> Path:
     return ROOT / po_path.parent.name / (po_path.stem + ".ipynb")
 
 
-def test_there_are_catalogues_and_each_belongs_to_a_notebook():
-    assert any(p.parts[-3] == "ja" and p.name == "01_cost_function.po" for p in CATALOGUES)
+@pytest.mark.parametrize("lang", sorted(i18n.LANGUAGES))
+def test_every_language_has_lesson_1_and_its_exercises(lang):
+    """Each course language has at least lesson 1 and its exercises (so the CATALOGUES
+    parametrisations below cover every language)."""
+    mine = {p.relative_to(I18N / lang).as_posix() for p in CATALOGUES if p.parts[-3] == lang}
+    assert {"lessons/01_cost_function.po", "exercises/01_cost_function.po"} <= mine
+
+
+def test_each_catalogue_belongs_to_a_notebook():
+    assert CATALOGUES
     for po_path in CATALOGUES:
         assert english_of(po_path).is_file(), f"{po_path} has no English notebook"
 
@@ -65,11 +76,14 @@ def test_catalogue_and_template_follow_the_current_english(po_path):
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
 _FENCE = re.compile(r"```.*?```", re.S)
 _CODE = re.compile(r"`[^`\n]+`")
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:\.\d+)?(?![A-Za-z0-9_])")
+# a number standing alone (also the 3 of "3D", as a translation may write "3-D")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:\.\d+)?(?:(?![A-Za-z0-9_])|(?=D\b))")
+_LIST_ITEM = re.compile(r"^( *)([-*+]|\d+\.) ", re.M)
 
 
 def markup(text: str) -> dict:
-    """What a translation must carry over: math, code, links, headings, numbers."""
+    """What a translation must carry over: math, code, links, headings, numbers, and the markdown
+    structure (list items with their nesting and numbering, table rows with their column counts)."""
     fences = _FENCE.findall(text)
     rest = _FENCE.sub(" ", text)
     math = _MATH.findall(rest)
@@ -79,7 +93,9 @@ def markup(text: str) -> dict:
     return {"code blocks": collections.Counter(fences), "math": collections.Counter(math),
             "inline code": collections.Counter(code), "numbers": collections.Counter(_NUMBER.findall(rest)),
             "links": re.findall(r"\]\(([^)]+)\)", text),
-            "heading levels": [len(h) for h in re.findall(r"^(#+) ", text, re.M)]}
+            "heading levels": [len(h) for h in re.findall(r"^(#+) ", text, re.M)],
+            "list items": [(len(indent) > 0, marker) for indent, marker in _LIST_ITEM.findall(rest)],
+            "table rows": [line.count("|") for line in rest.splitlines() if line.startswith("|")]}
 
 
 def markup_lost(english: str, translated: str) -> list[str]:
@@ -105,12 +121,150 @@ def test_markup_check_catches_known_wrong_translations():
     assert markup_lost(english, "コスト $J(\\theta) = 0.24$、predict、13.75、[x](../a.ipynb)\n## 見出し")
     assert markup_lost(english, "コスト $J(\\theta) = 0.24$、`predict`、13.75、[x](a.ipynb)\n## 見出し")
     assert markup_lost(english, "コスト $J(\\theta) = 0.24$、`predict`、13.75、[x](../a.ipynb)\n### 見出し")
+    # "3-D" may become "3D" or "3次元", not lose its number
+    assert markup_lost("a 3-D surface", "une surface en 3D") == []
+    assert markup_lost("a 3-D surface", "3次元の曲面") == []
+    assert markup_lost("a 3-D surface", "三维曲面")
+    assert markup_lost("a 3-D surface", "a 3DX surface")
+    # the markdown structure: list items, their nesting and numbering, table rows and columns
+    listed = "Intro:\n\n1. one\n2. two\n   - sub\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    assert markup_lost(listed, "導入:\n\n1. 一\n2. 二\n   - 下位\n\n| あ | い |\n|---|---|\n| 1 | 2 |") == []
+    assert markup_lost(listed, "導入:\n\n1. 一\n2. 二\n- 下位\n\n| あ | い |\n|---|---|\n| 1 | 2 |")
+    assert markup_lost(listed, "導入:\n\n1. 一\n3. 二 2\n   - 下位\n\n| あ | い |\n|---|---|\n| 1 | 2 |")
+    assert markup_lost(listed, "導入:\n\n1. 一\n2. 二\n   - 下位\n\n| あ | い |\n|---|---|\n| 1 2 |")
 
 
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
 def test_translations_keep_math_code_links_and_numbers(po_path):
     problems = [f"{e.msgctxt}: {lost}" for e in polib.pofile(str(po_path)) if not e.obsolete
                 for lost in markup_lost(e.msgid, e.msgstr)]
+    assert problems == []
+
+
+# ---------------------------------------------------------------- as JupyterLab renders it
+
+def rendered(text: str) -> collections.Counter:
+    """The HTML elements a markdown cell renders to (CommonMark with tables, as JupyterLab's
+    renderer; math is set aside first, as JupyterLab does). Emphasis is where translations break:
+    CommonMark does not close ``**`` between a punctuation mark and a letter (``**時間:**24``,
+    ``*…*은``), which scripts written without spaces meet often."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(_MATH.sub("@@0@@", text))
+    return collections.Counter(re.findall(
+        r"<(strong|em|li|ol|ul|table|tr|th|td|h[1-6]|pre|code|a|blockquote|hr)\b", html))
+
+
+def test_rendering_check_catches_broken_emphasis_and_structure():
+    pytest.importorskip("markdown_it")
+    english = "**Estimated time:** 24 minutes. Use *Run ▸ Run All Cells* first.\n\n- one\n- two"
+    assert rendered(english) == rendered("**预计用时**：24 分钟。先用 *运行 ▸ 运行所有单元格*。\n\n- 一\n- 二")
+    assert rendered(english) != rendered("**预计用时：**24 分钟。先用 *运行 ▸ 运行所有单元格*。\n\n- 一\n- 二")
+    assert rendered(english) != rendered("**예상 시간:** 24분. 먼저 *실행 ▸ 모든 셀 실행…*을 씁니다.\n\n- 하나\n- 둘")
+    assert rendered(english) != rendered("**Durée :** 24 minutes. *Exécuter ▸ Tout*.\n\n- un, deux")
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_translations_render_to_the_same_elements(po_path):
+    pytest.importorskip("markdown_it")
+    problems = []
+    for e in polib.pofile(str(po_path)):
+        if not e.obsolete and rendered(e.msgid) != rendered(e.msgstr):
+            a, b = rendered(e.msgid), rendered(e.msgstr)
+            problems.append(f"{e.msgctxt}: English only {dict(a - b)}, translation only {dict(b - a)}")
+    assert problems == []
+
+
+# ---------------------------------------------------------------- JupyterLab's own words
+
+_MENU_PATH = re.compile(r"\*([^*\n]+?) ▸ ([^*\n]+?)\*")
+
+
+def language_pack(lang: str) -> dict | None:
+    """JupyterLab's interface strings in ``lang`` (its language pack), or None if not installed."""
+    import importlib.util
+    import json
+
+    locale = i18n.LANGUAGES[lang][0]
+    spec = importlib.util.find_spec(f"jupyterlab_language_pack_{locale}")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "locale" / locale / "LC_MESSAGES" / "jupyterlab.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_menu_paths_are_the_ones_jupyterlab_shows(po_path):
+    """"*Run ▸ Run All Cells*" must name the menu as the language pack labels it, since
+    `gdcourse lab --lang` switches JupyterLab to that language (CI installs the ja pack only)."""
+    lang = po_path.parts[-3]
+    pack = language_pack(lang)
+    if pack is None:
+        pytest.skip(f"{i18n.LANGUAGES[lang][1]} is not installed (pip install -e \".[{lang}]\")")
+    problems = []
+    for e in polib.pofile(str(po_path)):
+        if e.obsolete:
+            continue
+        want = [(pack[f"menu\x04{menu}"][0], pack[item][0]) for menu, item in _MENU_PATH.findall(e.msgid)]
+        got = _MENU_PATH.findall(e.msgstr)
+        if got != want:
+            problems.append(f"{e.msgctxt}: JupyterLab shows {want}, the translation names {got}")
+    assert problems == []
+
+
+def test_menu_path_check_reads_a_real_pack():
+    pack = language_pack("ja")
+    if pack is None:
+        pytest.skip("jupyterlab-language-pack-ja-JP is not installed (it comes with gdcourse[test])")
+    assert pack["menu\x04Run"] == ["実行"] and pack["Run All Cells"] == ["すべてのセルを実行"]
+    assert _MENU_PATH.findall("menu *Run ▸ Run All Cells*.") == [("Run", "Run All Cells")]
+
+
+# ---------------------------------------------------------------- typography
+
+_ASIDE = re.compile(r"```.*?```|\$\$.+?\$\$|\$[^$]+\$|`[^`\n]+`|\]\([^)]+\)|<[^>]+>", re.S)
+_NO_BREAK = "\u00a0\u202f"
+_TYPOGRAPHY = {
+    # French: a no-break space before : ; ? ! and inside « », the typographic apostrophe
+    "fr": [(re.compile(f"(?<![{_NO_BREAK}])[:;?!]"), "no no-break space before : ; ? !"),
+           (re.compile(f"«(?![{_NO_BREAK}])|(?<![{_NO_BREAK}])»"), "no no-break space inside « »"),
+           (re.compile(r"\w'\w"), "straight apostrophe (’ is the French one)")],
+    # Chinese: full-width punctuation after Chinese text
+    "zh": [(re.compile(r"[\u4e00-\u9fff][,.;:?!()]"), "ASCII punctuation after Chinese text"),
+           (re.compile(r"[\u4e00-\u9fff] ?\"|\" ?[\u4e00-\u9fff]"), "straight quotes in Chinese text")],
+}
+
+
+def typography_faults(lang: str, text: str) -> list[str]:
+    """The typography rules of ``lang`` that the prose of ``text`` (math, code, links and HTML set
+    aside) breaks, each with the place it breaks."""
+    prose = _ASIDE.sub("\x00", text)
+    faults = []
+    for pattern, rule in _TYPOGRAPHY.get(lang, []):
+        for m in pattern.finditer(prose):
+            faults.append(f"{rule}: …{prose[max(0, m.start() - 12):m.end() + 4]!r}")
+    return faults
+
+
+def test_typography_check_catches_known_faults():
+    nb = "\u00a0"
+    assert typography_faults("fr", f"Durée{nb}: 24 minutes{nb}; la recette «{nb}coût{nb}» $a:b$ `x?`") == []
+    assert typography_faults("fr", "Durée : 24 minutes")
+    assert typography_faults("fr", f"Durée{nb}: pourquoi?")
+    assert typography_faults("fr", f"la recette « coût{nb}»")
+    assert typography_faults("fr", "l'entropie croisée")
+    assert typography_faults("zh", "第 2 课：梯度（见 `grad()`），$J(\\theta)$。“代价”") == []
+    assert typography_faults("zh", "第 2 课: 梯度")
+    assert typography_faults("zh", "梯度(gradient)")
+    assert typography_faults("zh", '所谓"代价"')
+
+
+@pytest.mark.parametrize("po_path", [p for p in CATALOGUES if p.parts[-3] in _TYPOGRAPHY],
+                         ids=lambda p: str(p.relative_to(I18N)))
+def test_translations_follow_the_language_typography(po_path):
+    lang = po_path.parts[-3]
+    problems = [f"{e.msgctxt}: {fault}" for e in polib.pofile(str(po_path)) if not e.obsolete
+                for fault in typography_faults(lang, e.msgstr)]
     assert problems == []
 
 

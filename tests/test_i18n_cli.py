@@ -48,22 +48,37 @@ def option(cmd, name) -> str:
     return values[0]
 
 
-def test_new_with_lang_builds_translated_notebooks_and_sets_the_interface(tmp_path, no_lab):
+#: each language's title of lesson 1, of its exercises, and JupyterLab's locale
+TITLES = {
+    "ja": ("# 第1回 · コスト関数", "# 第1回の演習", "ja_JP"),
+    "zh": ("# 第 1 课 · 代价函数", "# 第 1 课练习", "zh_CN"),
+    "ko": ("# 1강 · 비용 함수", "# 1강 연습 문제", "ko_KR"),
+    "fr": ("# Leçon 1 · La fonction de coût", "# Exercices de la leçon 1", "fr_FR"),
+}
+
+
+def test_every_language_is_tested():
+    assert set(TITLES) == set(i18n.LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", sorted(TITLES))
+def test_new_with_lang_builds_translated_notebooks_and_sets_the_interface(tmp_path, no_lab, lang):
+    lesson_title, exercises_title, locale = TITLES[lang]
     dest = tmp_path / "mine"
-    assert cli.main(["new", str(dest), "--lang", "ja", "--no-lab"]) == 0
+    assert cli.main(["new", str(dest), "--lang", lang, "--no-lab"]) == 0
     assert no_lab == []
-    assert first_markdown(dest / "lessons/01_cost_function.ipynb").startswith("# 第1回 · コスト関数")
-    assert first_markdown(dest / "exercises/01_cost_function.ipynb").startswith("# 第1回の演習")
-    # lessons without a Japanese catalogue stay English
+    assert first_markdown(dest / "lessons/01_cost_function.ipynb").startswith(lesson_title)
+    assert first_markdown(dest / "exercises/01_cost_function.ipynb").startswith(exercises_title)
+    # lessons without a catalogue in that language stay English
     assert first_markdown(dest / "lessons/02_gradient.ipynb") == first_markdown(ROOT / "lessons/02_gradient.ipynb")
     for folder in ("lessons", "exercises"):
         names = sorted(p.name for p in (dest / folder).glob("*.ipynb"))
         assert names == sorted(p.name for p in (ROOT / folder).glob("*.ipynb"))
         for name in names:
             assert i18n.check(ROOT / folder / name, dest / folder / name) == [], name
-    assert i18n.course_language(dest) == "ja"
+    assert i18n.course_language(dest) == lang
     settings = dest / ".gdcourse" / "lab-user-settings"
-    assert locale_in(settings) == "ja_JP"
+    assert locale_in(settings) == locale
     # the learner's own settings were carried over, not rewritten
     assert (settings / "@jupyterlab/apputils-extension/themes.jupyterlab-settings").is_file()
     assert not (tmp_path / "own-settings" / PLUGIN).exists()
@@ -106,11 +121,12 @@ def test_lab_with_lang_on_an_english_course_builds_beside_it(tmp_path, no_lab):
     assert not any(a.startswith("--LabApp.user_settings_dir=") for a in no_lab[1])
 
 
-def test_lab_in_a_language_without_catalogues_gives_english_notebooks(tmp_path, no_lab):
+def test_lab_in_a_language_without_a_catalogue_gives_the_english_notebook(tmp_path, no_lab):
     dest = tmp_path / "mine"
     assert cli.main(["new", str(dest), "--lang", "fr", "--no-lab"]) == 0
-    assert first_markdown(dest / "lessons/01_cost_function.ipynb") == \
-        first_markdown(ROOT / "lessons/01_cost_function.ipynb")
+    assert first_markdown(dest / "lessons/01_cost_function.ipynb").startswith("# Leçon 1")
+    assert first_markdown(dest / "lessons/02_gradient.ipynb") == \
+        first_markdown(ROOT / "lessons/02_gradient.ipynb")
     assert locale_in(dest / ".gdcourse/lab-user-settings") == "fr_FR"
 
 
@@ -139,21 +155,31 @@ def test_the_extras_name_real_language_packs():
         assert f'{lang} = ["{dist}>=' in text
 
 
+#: the pack's word for "Run All Cells", as a real server must serve it
+RUN_ALL = {"ja": "すべてのセルを実行", "zh": "运行所有单元格", "ko": "모든 셀 실행",
+           "fr": "Exécuter toutes les cellules"}
+
+
 @pytest.mark.slow
-def test_a_real_jupyterlab_reports_the_japanese_interface(tmp_path):
-    """`gdcourse new --lang ja`, then a real server: its settings API says ja_JP and the ja_JP pack
-    is served (no browser needed)."""
+@pytest.mark.parametrize("lang", sorted(RUN_ALL))
+def test_a_real_jupyterlab_reports_the_interface_language(tmp_path, lang):
+    """`gdcourse new --lang LANG`, then a real server: its settings API says the locale and that
+    locale's pack is served (no browser needed). CI installs the Japanese pack (gdcourse[test]);
+    the others run where their extra is installed."""
     from test_cli import free_port, get
 
-    if not i18n.language_pack_installed("ja"):
-        pytest.fail("jupyterlab-language-pack-ja-JP is not installed (it comes with gdcourse[test])")
+    locale = i18n.LANGUAGES[lang][0]
+    if not i18n.language_pack_installed(lang):
+        if lang == "ja":
+            pytest.fail("jupyterlab-language-pack-ja-JP is not installed (it comes with gdcourse[test])")
+        pytest.skip(f'{i18n.LANGUAGES[lang][1]} is not installed (pip install -e ".[{lang}]")')
     dest = tmp_path / "mine"
     env = dict(os.environ)
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
                      ("JUPYTERLAB_SETTINGS_DIR", "own-settings"), ("JUPYTERLAB_WORKSPACES_DIR", "ws")):
         env[var] = str(tmp_path / sub)
     port, token = free_port(), "gdcourse-i18n-token"
-    cmd = [sys.executable, "-m", "gdcourse.cli", "new", str(dest), "--lang", "ja", "--no-browser",
+    cmd = [sys.executable, "-m", "gdcourse.cli", "new", str(dest), "--lang", lang, "--no-browser",
            f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -170,13 +196,13 @@ def test_a_real_jupyterlab_reports_the_japanese_interface(tmp_path):
                     pytest.fail(f"JupyterLab did not start (exit {proc.poll()}):\n{log.read()[-3000:]}")
                 time.sleep(0.5)
         plugin = json.load(get(f"{base}/lab/api/settings/@jupyterlab/translation-extension:plugin", token))
-        assert plugin["settings"]["locale"] == "ja_JP"
+        assert plugin["settings"]["locale"] == locale
         langs = json.load(get(f"{base}/lab/api/translations", token))["data"]
-        assert "ja_JP" in langs
-        pack = json.load(get(f"{base}/lab/api/translations/ja_JP", token))["data"]
-        assert pack["jupyterlab"]["Run All Cells"] == ["すべてのセルを実行"]
+        assert locale in langs
+        pack = json.load(get(f"{base}/lab/api/translations/{locale}", token))["data"]
+        assert pack["jupyterlab"]["Run All Cells"] == [RUN_ALL[lang]]
         nb = json.load(get(f"{base}/api/contents/lessons/01_cost_function.ipynb", token))
-        assert nb["content"]["cells"][0]["source"].startswith("# 第1回")
+        assert nb["content"]["cells"][0]["source"].startswith(TITLES[lang][0])
         # the learner's own settings folder was not touched
         assert not (tmp_path / "own-settings" / PLUGIN).exists()
     finally:
