@@ -33,6 +33,8 @@ Panels of lessons 1–3
 ``descent_panel(data)``           α, iterations, start → GD path on the contour and J vs k
 ``learning_rate_panel()``         α → iterates on ½λx² and |x_t|: slow, oscillating, diverging
 ``local_minima_panel()``          start → where plain GD ends on a surface with two minima
+``feature_scaling_panel(data)``   scaling (raw → z-scored x), α share → contours turning round,
+                                  κ, and the steps GD needs
 ================================  =============================================================
 
 Panels of lessons 4–6
@@ -84,8 +86,8 @@ from ..plotting import GD_COLOR, OPTIMIZER_COLORS
 from ._panel import Panel, headless
 from .lesson01 import CrossEntropyPanel, FitPanel, cross_entropy_panel, fit_panel
 from .lesson02 import FiniteDifferencePanel, TangentPanel, finite_difference_panel, tangent_panel
-from .lesson03 import (DescentPanel, LearningRatePanel, LocalMinimaPanel, descent_panel, learning_rate_panel,
-                       local_minima_panel)
+from .lesson03 import (DescentPanel, FeatureScalingPanel, LearningRatePanel, LocalMinimaPanel, descent_panel,
+                       feature_scaling_panel, learning_rate_panel, local_minima_panel)
 from .lesson04 import BatchSizePanel, SGDEscapePanel, batch_size_panel, sgd_escape_panel
 from .lesson05 import GradientNormsPanel, gradient_norms_panel
 from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, bias_correction_panel,
@@ -102,6 +104,7 @@ __all__ = [
     "descent_panel",
     "learning_rate_panel",
     "local_minima_panel",
+    "feature_scaling_panel",
     "batch_size_panel",
     "sgd_escape_panel",
     "gradient_norms_panel",
@@ -113,6 +116,6 @@ __all__ = [
 
 # also importable from here, as before the split (not in __all__, as before)
 _REEXPORTED = (DIVERGENCE_FACTOR, GD_COLOR, OPTIMIZER_COLORS, FitPanel, CrossEntropyPanel, TangentPanel,
-               FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, BatchSizePanel,
-               SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
+               FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, FeatureScalingPanel,
+               BatchSizePanel, SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
                TrainingPanel)
