@@ -47,7 +47,7 @@ TARGET_MS = 30.0
 
 #: panels whose controls retrain or rerun and cache the result: their first calls are reported apart
 RETRAINING = {"batch_size_panel()", "gradient_norms_panel()", "optimizer_panel()",
-              "compare_optimizers_panel()"}
+              "compare_optimizers_panel()", "warmup_panel()"}
 
 
 def panels(only=None):
@@ -77,6 +77,7 @@ PANELS = [
     (6, "optimizer_panel()", lambda d: widgets.optimizer_panel(), "lr"),
     (6, "bias_correction_panel()", lambda d: widgets.bias_correction_panel(), "beta2"),
     (6, "compare_optimizers_panel()", lambda d: widgets.compare_optimizers_panel(), "lr_scale"),
+    (6, "warmup_panel()", lambda d: widgets.warmup_panel(), "warmup_steps"),
 ]
 
 

@@ -49,6 +49,8 @@ Panels of lessons 4–6
 ``optimizer_panel()``             optimiser, α, β1, β2, surface → path and loss per step
 ``bias_correction_panel()``       β1, β2 → Adam's first steps with and without bias correction
 ``compare_optimizers_panel()``    α scale, surface → SGD, momentum, RMSProp, Adam together
+``warmup_panel()``                warm-up length, peak α, cosine on/off → the schedule, Adam's step
+                                  lengths and its batch loss on lesson 6's noisy problem
 ``training_panel()``              optimiser, α, batch size, hidden width, weight decay, Train/Stop
                                   → live loss and accuracy curves and a confusion matrix (lesson 7)
 ================================  =============================================================
@@ -90,8 +92,8 @@ from .lesson03 import (DescentPanel, FeatureScalingPanel, LearningRatePanel, Loc
                        feature_scaling_panel, learning_rate_panel, local_minima_panel)
 from .lesson04 import BatchSizePanel, SGDEscapePanel, batch_size_panel, sgd_escape_panel
 from .lesson05 import GradientNormsPanel, gradient_norms_panel
-from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, bias_correction_panel,
-                       compare_optimizers_panel, optimizer_panel)
+from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, WarmupPanel,
+                       bias_correction_panel, compare_optimizers_panel, optimizer_panel, warmup_panel)
 from .lesson07 import TrainingPanel, training_panel
 
 __all__ = [
@@ -111,6 +113,7 @@ __all__ = [
     "optimizer_panel",
     "bias_correction_panel",
     "compare_optimizers_panel",
+    "warmup_panel",
     "training_panel",
 ]
 
@@ -118,4 +121,4 @@ __all__ = [
 _REEXPORTED = (DIVERGENCE_FACTOR, GD_COLOR, OPTIMIZER_COLORS, FitPanel, CrossEntropyPanel, TangentPanel,
                FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, FeatureScalingPanel,
                BatchSizePanel, SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
-               TrainingPanel)
+               TrainingPanel, WarmupPanel)
