@@ -47,7 +47,7 @@ TARGET_MS = 30.0
 
 #: panels whose controls retrain or rerun and cache the result: their first calls are reported apart
 RETRAINING = {"batch_size_panel()", "gradient_norms_panel()", "optimizer_panel()",
-              "compare_optimizers_panel()", "warmup_panel()"}
+              "compare_optimizers_panel()", "batch_lr_panel()", "warmup_panel()"}
 
 
 def panels(only=None):
@@ -73,6 +73,7 @@ PANELS = [
     (3, "feature_scaling_panel(five_points())", lambda d: widgets.feature_scaling_panel(d), "scaling"),
     (4, "batch_size_panel()", lambda d: widgets.batch_size_panel(), "batch_size"),
     (4, "sgd_escape_panel()", lambda d: widgets.sgd_escape_panel(), "noise"),
+    (4, "batch_lr_panel()", lambda d: widgets.batch_lr_panel(), "batch_size"),
     (5, "gradient_norms_panel()", lambda d: widgets.gradient_norms_panel(), "depth"),
     (6, "optimizer_panel()", lambda d: widgets.optimizer_panel(), "lr"),
     (6, "bias_correction_panel()", lambda d: widgets.bias_correction_panel(), "beta2"),

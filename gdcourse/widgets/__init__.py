@@ -44,6 +44,8 @@ Panels of lessons 4–6
                                   update (faint) and per epoch (bold); lesson 4's data
 ``sgd_escape_panel()``            gradient noise σ, α → plain GD stays in the shallow minimum,
                                   noisy updates hop the saddle
+``batch_lr_panel()``              batch size, linear scaling on/off → gradient noise ∝ 1/b and the
+                                  excess cost α = α₁·b gives, up to the stability limit
 ``gradient_norms_panel()``        depth, scale, activation, init, clipping → per-layer gradient
                                   norms at initialisation; the training curve
 ``optimizer_panel()``             optimiser, α, β1, β2, surface → path and loss per step
@@ -90,7 +92,8 @@ from .lesson01 import CrossEntropyPanel, FitPanel, cross_entropy_panel, fit_pane
 from .lesson02 import FiniteDifferencePanel, TangentPanel, finite_difference_panel, tangent_panel
 from .lesson03 import (DescentPanel, FeatureScalingPanel, LearningRatePanel, LocalMinimaPanel, descent_panel,
                        feature_scaling_panel, learning_rate_panel, local_minima_panel)
-from .lesson04 import BatchSizePanel, SGDEscapePanel, batch_size_panel, sgd_escape_panel
+from .lesson04 import (BatchLRPanel, BatchSizePanel, SGDEscapePanel, batch_lr_panel, batch_size_panel,
+                       sgd_escape_panel)
 from .lesson05 import GradientNormsPanel, gradient_norms_panel
 from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, WarmupPanel,
                        bias_correction_panel, compare_optimizers_panel, optimizer_panel, warmup_panel)
@@ -109,6 +112,7 @@ __all__ = [
     "feature_scaling_panel",
     "batch_size_panel",
     "sgd_escape_panel",
+    "batch_lr_panel",
     "gradient_norms_panel",
     "optimizer_panel",
     "bias_correction_panel",
@@ -121,4 +125,4 @@ __all__ = [
 _REEXPORTED = (DIVERGENCE_FACTOR, GD_COLOR, OPTIMIZER_COLORS, FitPanel, CrossEntropyPanel, TangentPanel,
                FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, FeatureScalingPanel,
                BatchSizePanel, SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
-               TrainingPanel, WarmupPanel)
+               TrainingPanel, BatchLRPanel, WarmupPanel)

@@ -62,6 +62,7 @@ def _factories():
         "bias_correction": widgets.bias_correction_panel,
         "compare_optimizers": widgets.compare_optimizers_panel,
         "feature_scaling": lambda: widgets.feature_scaling_panel(d),
+        "batch_lr": widgets.batch_lr_panel,
         "warmup": widgets.warmup_panel,
     }
 
