@@ -53,6 +53,20 @@ class BatchSizePanel(Panel):
             "num_epochs": _int_slider("epochs", 1, self.max_epochs, min(5, self.max_epochs)),
         }
         super().__init__(controls)
+        self._warm_windows()
+
+    def _warm_windows(self):
+        """Draw the static layer of every epoch window now, so the epochs slider never waits for a full draw.
+
+        The epoch axis snaps to a few windows (:meth:`_epoch_window`); each one's first visit is a full
+        draw of the figure (about 0.1 s).  Drawing them while the cell runs makes every later move a copy.
+        """
+        shown = self.ax_cost.get_xlim()
+        for end in sorted({self._epoch_window(n) for n in range(1, self.max_epochs + 1)}):
+            self.ax_cost.set_xlim(0, end)
+            self._blitter.render(self._static_key())
+        self.ax_cost.set_xlim(shown)
+        self.redraw()
 
     def _epoch_window(self, num_epochs):
         """The epoch axis ends at 1, 2, 5, 10, 20, 50 or 100 (each window's background is drawn once)."""
@@ -182,11 +196,18 @@ class SGDEscapePanel(Panel):
         self.xi = rng.standard_normal((self.num_steps, self.num_runs, 2))
         self.decay = 1.0 - np.arange(self.num_steps) / self.num_steps
         self.saddle_x = float(s.saddles[0, 0])
+        # plain GD depends on α only: one run per α, so moving σ costs no GD at all
+        self._gd_run = lru_cache(maxsize=128)(self._gd_run_uncached)
+        self._noisy = lru_cache(maxsize=32)(self._noisy_runs)
         controls = {
             "noise": _slider("gradient noise σ", 0.0, 12.0, 0.0, 0.25),
             "lr": _log_slider("α (learning rate)", -2.5, -0.3, 0.05),
         }
         super().__init__(controls)
+
+    def _gd_run_uncached(self, lr):
+        s = self.surface
+        return _gd_loop(s.fast_grad, s.fast_value, self.start, lr, self.num_steps)
 
     def _noisy_runs(self, noise, lr):
         """θ ← θ − α(∇f(θ) + σ_t·ξ_t) for all runs at once; σ_t = σ·(1 − t/T) fades to 0."""
@@ -239,9 +260,8 @@ class SGDEscapePanel(Panel):
         return "global" if end[0] < self.saddle_x else "local"
 
     def _update(self, noise, lr):
-        s = self.surface
-        gd, gd_costs, gd_diverged = _gd_loop(s.fast_grad, s.fast_value, self.start, lr, self.num_steps)
-        thetas, costs = self._noisy_runs(noise, lr)
+        gd, gd_costs, gd_diverged = self._gd_run(float(lr))
+        thetas, costs = self._noisy(float(noise), float(lr))
         limit = divergence_limit(costs[0, 0])
         ok = np.isfinite(costs) & (costs <= limit)
         bad = ~ok.all(axis=0)                                   # runs that blew up

@@ -10,6 +10,7 @@ import pytest
 
 from gdcourse import batching, data, descent, optim, surfaces, widgets
 from gdcourse.widgets import batch_size_panel, sgd_escape_panel
+from .panelkit import count_full_draws
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -229,3 +230,25 @@ def test_batch_lr_panel_refuses_bad_arguments(kwargs, error, words):
     with pytest.raises(error, match=words):
         widgets.batch_lr_panel(**kwargs)
 
+
+def test_batch_size_panel_epochs_slider_never_draws_the_whole_figure():
+    panel = widgets.batch_size_panel()
+    draws = count_full_draws(panel)
+    for n in (1, 2, 3, 7, 12, 20, 4, 1):        # every epoch window, each drawn while the panel was built
+        panel.set(num_epochs=n)
+        assert panel.ax_cost.get_xlim()[1] == panel._epoch_window(n)
+    assert draws == []
+
+
+def test_sgd_escape_gd_run_is_computed_once_per_alpha():
+    panel = sgd_escape_panel(num_steps=80, num_runs=4)
+    panel.set(lr=0.05)
+    gd = panel.gd_path
+    calls = panel._gd_run.cache_info().misses
+    for sigma in (1.0, 3.0, 6.0):
+        panel.set(noise=sigma)
+        assert panel.gd_path is gd                     # the same run, not a new one
+    assert panel._gd_run.cache_info().misses == calls
+    s = surfaces.non_convex()
+    h = descent.gradient_descent(s.value, s.grad, np.array([1.5, 0.8]), panel.values["lr"], num_iters=80)
+    np.testing.assert_allclose(panel.gd_path, h.thetas, rtol=1e-12, atol=1e-14)
