@@ -494,7 +494,7 @@ class WarmupPanel(Panel):
                              _legend_line("grey", "-", "Adam's step length")],
                     loc="lower left", fontsize=7.5, framealpha=0.85)
         self._readout("step", left, "the schedule and the steps Adam takes")
-        sched0, h0 = self._run(0, 1.0, False)
+        _, h0 = self._run(0, 1.0, False)        # the start loss: the same for every schedule
         self.start_loss = float(h0.loss_per_epoch[0])
         right.set_yscale("log")
         right.set_xlim(0, T)
