@@ -4,6 +4,7 @@
     python benchmarks/bench_panels.py --strict   # exits 1 if a main slider misses the target
     python benchmarks/bench_panels.py --strict-all  # exits 1 if any control of any panel misses it
     python benchmarks/bench_panels.py --steps 80 # more slider positions per sweep
+    python benchmarks/bench_panels.py --only warmup batch_lr  # just the panels whose call contains a word
 
 For each panel the main slider is swept over ``--steps`` evenly spaced values
 (forward, then the same values backward, so the median covers both
@@ -46,27 +47,39 @@ TARGET_MS = 30.0
 
 #: panels whose controls retrain or rerun and cache the result: their first calls are reported apart
 RETRAINING = {"batch_size_panel()", "gradient_norms_panel()", "optimizer_panel()",
-              "compare_optimizers_panel()"}
+              "compare_optimizers_panel()", "batch_lr_panel()", "warmup_panel()"}
 
 
-def panels():
-    """(lesson, factory call, panel, main control) for every panel of lessons 1–6."""
+def panels(only=None):
+    """(lesson, factory call, panel, main control) for every panel of lessons 1–6 (or those named in ``only``)."""
     d = five_points()
-    return [
-        (1, "fit_panel(five_points())", widgets.fit_panel(d), "theta1"),
-        (1, "cross_entropy_panel()", widgets.cross_entropy_panel(), "weight"),
-        (2, "tangent_panel(five_points())", widgets.tangent_panel(d), "theta1"),
-        (2, "finite_difference_panel()", widgets.finite_difference_panel(), "log10_h"),
-        (3, "descent_panel(five_points())", widgets.descent_panel(d), "lr"),
-        (3, "learning_rate_panel()", widgets.learning_rate_panel(), "lr"),
-        (3, "local_minima_panel()", widgets.local_minima_panel(), "start_theta1"),
-        (4, "batch_size_panel()", widgets.batch_size_panel(), "batch_size"),
-        (4, "sgd_escape_panel()", widgets.sgd_escape_panel(), "noise"),
-        (5, "gradient_norms_panel()", widgets.gradient_norms_panel(), "depth"),
-        (6, "optimizer_panel()", widgets.optimizer_panel(), "lr"),
-        (6, "bias_correction_panel()", widgets.bias_correction_panel(), "beta2"),
-        (6, "compare_optimizers_panel()", widgets.compare_optimizers_panel(), "lr_scale"),
-    ]
+    chosen = [(lesson, call, factory, name) for lesson, call, factory, name in PANELS
+              if not only or any(word in call for word in only)]
+    if not chosen:
+        raise SystemExit(f"--only {' '.join(only)} matches no panel; the panels are: "
+                         + ", ".join(call for _, call, _, _ in PANELS))
+    return [(lesson, call, factory(d), name) for lesson, call, factory, name in chosen]
+
+
+#: (lesson, factory call, factory of d (the five points), main control); built only when timed
+PANELS = [
+    (1, "fit_panel(five_points())", lambda d: widgets.fit_panel(d), "theta1"),
+    (1, "cross_entropy_panel()", lambda d: widgets.cross_entropy_panel(), "weight"),
+    (2, "tangent_panel(five_points())", lambda d: widgets.tangent_panel(d), "theta1"),
+    (2, "finite_difference_panel()", lambda d: widgets.finite_difference_panel(), "log10_h"),
+    (3, "descent_panel(five_points())", lambda d: widgets.descent_panel(d), "lr"),
+    (3, "learning_rate_panel()", lambda d: widgets.learning_rate_panel(), "lr"),
+    (3, "local_minima_panel()", lambda d: widgets.local_minima_panel(), "start_theta1"),
+    (3, "feature_scaling_panel(five_points())", lambda d: widgets.feature_scaling_panel(d), "scaling"),
+    (4, "batch_size_panel()", lambda d: widgets.batch_size_panel(), "batch_size"),
+    (4, "sgd_escape_panel()", lambda d: widgets.sgd_escape_panel(), "noise"),
+    (4, "batch_lr_panel()", lambda d: widgets.batch_lr_panel(), "batch_size"),
+    (5, "gradient_norms_panel()", lambda d: widgets.gradient_norms_panel(), "depth"),
+    (6, "optimizer_panel()", lambda d: widgets.optimizer_panel(), "lr"),
+    (6, "bias_correction_panel()", lambda d: widgets.bias_correction_panel(), "beta2"),
+    (6, "compare_optimizers_panel()", lambda d: widgets.compare_optimizers_panel(), "lr_scale"),
+    (6, "warmup_panel()", lambda d: widgets.warmup_panel(), "warmup_steps"),
+]
 
 
 def sweep_values(control, steps):
@@ -106,10 +119,12 @@ def main(argv=None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if a main slider misses the target")
     parser.add_argument("--strict-all", action="store_true",
                         help="exit 1 if any control (main or not) misses the target")
+    parser.add_argument("--only", nargs="+", metavar="WORD",
+                        help="time only the panels whose factory call contains one of these words")
     args = parser.parse_args(argv)
 
     rows, failed, over, halves = [], [], [], []
-    for lesson, call, panel, main_name in panels():
+    for lesson, call, panel, main_name in panels(args.only):
         panel.set(**{main_name: panel.controls[main_name].value})  # warm caches once
         for name in panel.controls:
             disabled = bool(panel.controls[name].disabled)
@@ -129,16 +144,16 @@ def main(argv=None) -> int:
     print(f"Control callback latency: compute + blit + PNG encode, {args.steps} positions each way "
           f"(target: median <= {TARGET_MS:.0f} ms for every control; --strict checks the main slider, "
           f"marked *, --strict-all every control)")
-    print(f"{'lesson':<7}{'panel':<31}{'control':<16}{'median ms':>10}{'p90 ms':>9}  verdict")
+    print(f"{'lesson':<7}{'panel':<38}{'control':<16}{'median ms':>10}{'p90 ms':>9}  verdict")
     for lesson, call, name, med, p90, verdict in rows:
-        print(f"{lesson:<7}{call:<31}{name:<16}{med:>10.1f}{p90:>9.1f}  {verdict}")
+        print(f"{lesson:<7}{call:<38}{name:<16}{med:>10.1f}{p90:>9.1f}  {verdict}")
     if halves:
         print()
         print("Retraining panels, main control: first (uncached) calls vs the same positions again (cached)")
-        print(f"{'lesson':<7}{'panel':<31}{'control':<16}{'first med':>10}{'first max':>10}"
+        print(f"{'lesson':<7}{'panel':<38}{'control':<16}{'first med':>10}{'first max':>10}"
               f"{'cached med':>11}")
         for lesson, call, name, first, again in halves:
-            print(f"{lesson:<7}{call:<31}{name:<16}{np.median(first):>10.1f}{first.max():>10.1f}"
+            print(f"{lesson:<7}{call:<38}{name:<16}{np.median(first):>10.1f}{first.max():>10.1f}"
                   f"{np.median(again):>11.1f}")
     try:
         load = os.getloadavg()[0]

@@ -33,6 +33,8 @@ Panels of lessons 1–3
 ``descent_panel(data)``           α, iterations, start → GD path on the contour and J vs k
 ``learning_rate_panel()``         α → iterates on ½λx² and |x_t|: slow, oscillating, diverging
 ``local_minima_panel()``          start → where plain GD ends on a surface with two minima
+``feature_scaling_panel(data)``   scaling (raw → z-scored x), α share → contours turning round,
+                                  κ, and the steps GD needs
 ================================  =============================================================
 
 Panels of lessons 4–6
@@ -42,11 +44,15 @@ Panels of lessons 4–6
                                   update (faint) and per epoch (bold); lesson 4's data
 ``sgd_escape_panel()``            gradient noise σ, α → plain GD stays in the shallow minimum,
                                   noisy updates hop the saddle
+``batch_lr_panel()``              batch size, linear scaling on/off → gradient noise ∝ 1/b and the
+                                  excess cost α = α₁·b gives, up to the stability limit
 ``gradient_norms_panel()``        depth, scale, activation, init, clipping → per-layer gradient
                                   norms at initialisation; the training curve
 ``optimizer_panel()``             optimiser, α, β1, β2, surface → path and loss per step
 ``bias_correction_panel()``       β1, β2 → Adam's first steps with and without bias correction
 ``compare_optimizers_panel()``    α scale, surface → SGD, momentum, RMSProp, Adam together
+``warmup_panel()``                warm-up length, peak α, cosine on/off → the schedule, Adam's step
+                                  lengths and its batch loss on lesson 6's noisy problem
 ``training_panel()``              optimiser, α, batch size, hidden width, weight decay, Train/Stop
                                   → live loss and accuracy curves and a confusion matrix (lesson 7)
 ================================  =============================================================
@@ -84,12 +90,13 @@ from ..plotting import GD_COLOR, OPTIMIZER_COLORS
 from ._panel import Panel, headless
 from .lesson01 import CrossEntropyPanel, FitPanel, cross_entropy_panel, fit_panel
 from .lesson02 import FiniteDifferencePanel, TangentPanel, finite_difference_panel, tangent_panel
-from .lesson03 import (DescentPanel, LearningRatePanel, LocalMinimaPanel, descent_panel, learning_rate_panel,
-                       local_minima_panel)
-from .lesson04 import BatchSizePanel, SGDEscapePanel, batch_size_panel, sgd_escape_panel
+from .lesson03 import (DescentPanel, FeatureScalingPanel, LearningRatePanel, LocalMinimaPanel, descent_panel,
+                       feature_scaling_panel, learning_rate_panel, local_minima_panel)
+from .lesson04 import (BatchLRPanel, BatchSizePanel, SGDEscapePanel, batch_lr_panel, batch_size_panel,
+                       sgd_escape_panel)
 from .lesson05 import GradientNormsPanel, gradient_norms_panel
-from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, bias_correction_panel,
-                       compare_optimizers_panel, optimizer_panel)
+from .lesson06 import (BiasCorrectionPanel, CompareOptimizersPanel, OptimizerPanel, WarmupPanel,
+                       bias_correction_panel, compare_optimizers_panel, optimizer_panel, warmup_panel)
 from .lesson07 import TrainingPanel, training_panel
 
 __all__ = [
@@ -102,17 +109,20 @@ __all__ = [
     "descent_panel",
     "learning_rate_panel",
     "local_minima_panel",
+    "feature_scaling_panel",
     "batch_size_panel",
     "sgd_escape_panel",
+    "batch_lr_panel",
     "gradient_norms_panel",
     "optimizer_panel",
     "bias_correction_panel",
     "compare_optimizers_panel",
+    "warmup_panel",
     "training_panel",
 ]
 
 # also importable from here, as before the split (not in __all__, as before)
 _REEXPORTED = (DIVERGENCE_FACTOR, GD_COLOR, OPTIMIZER_COLORS, FitPanel, CrossEntropyPanel, TangentPanel,
-               FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, BatchSizePanel,
-               SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
-               TrainingPanel)
+               FiniteDifferencePanel, DescentPanel, LearningRatePanel, LocalMinimaPanel, FeatureScalingPanel,
+               BatchSizePanel, SGDEscapePanel, GradientNormsPanel, OptimizerPanel, BiasCorrectionPanel, CompareOptimizersPanel,
+               TrainingPanel, BatchLRPanel, WarmupPanel)

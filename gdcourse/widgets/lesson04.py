@@ -12,17 +12,20 @@ import numpy as np
 
 from .. import plotting as _plotting
 from .._stopping import divergence_limit
-from .._validation import as_rng, check_array, check_int
+import ipywidgets as widgets
+
+from .._validation import as_rng, check_array, check_int, check_positive
 from ..batching import _minibatch_linear_run
 from ..data import make_regression
 from ..descent import _gd_loop
 from ..plotting import GD_COLOR
 from ..surfaces import mse_surface, non_convex
+from ..tuning import gradient_noise
 from ._panel import Panel
-from ._parts import (_as_xy, _batch_size_slider, _clip_log, _equal_scale, _int_slider, _log_slider, _slider,
-                     _subsample)
+from ._parts import (_STYLE, _as_xy, _batch_size_slider, _clip_log, _equal_scale, _int_slider, _log_slider,
+                     _slider, _subsample)
 
-__all__ = ["batch_size_panel", "sgd_escape_panel"]
+__all__ = ["batch_size_panel", "sgd_escape_panel", "batch_lr_panel"]
 
 #: lesson 4's data set: ``make_regression(4000, n_features=1, noise=1.0, random_state=0)``
 LESSON_M, LESSON_NOISE = 4000, 1.0
@@ -50,6 +53,20 @@ class BatchSizePanel(Panel):
             "num_epochs": _int_slider("epochs", 1, self.max_epochs, min(5, self.max_epochs)),
         }
         super().__init__(controls)
+        self._warm_windows()
+
+    def _warm_windows(self):
+        """Draw the static layer of every epoch window now, so the epochs slider never waits for a full draw.
+
+        The epoch axis snaps to a few windows (:meth:`_epoch_window`); each one's first visit is a full
+        draw of the figure (about 0.1 s).  Drawing them while the cell runs makes every later move a copy.
+        """
+        shown = self.ax_cost.get_xlim()
+        for end in sorted({self._epoch_window(n) for n in range(1, self.max_epochs + 1)}):
+            self.ax_cost.set_xlim(0, end)
+            self._blitter.render(self._static_key())
+        self.ax_cost.set_xlim(shown)
+        self.redraw()
 
     def _epoch_window(self, num_epochs):
         """The epoch axis ends at 1, 2, 5, 10, 20, 50 or 100 (each window's background is drawn once)."""
@@ -179,11 +196,18 @@ class SGDEscapePanel(Panel):
         self.xi = rng.standard_normal((self.num_steps, self.num_runs, 2))
         self.decay = 1.0 - np.arange(self.num_steps) / self.num_steps
         self.saddle_x = float(s.saddles[0, 0])
+        # plain GD depends on α only: one run per α, so moving σ costs no GD at all
+        self._gd_run = lru_cache(maxsize=128)(self._gd_run_uncached)
+        self._noisy = lru_cache(maxsize=32)(self._noisy_runs)
         controls = {
             "noise": _slider("gradient noise σ", 0.0, 12.0, 0.0, 0.25),
             "lr": _log_slider("α (learning rate)", -2.5, -0.3, 0.05),
         }
         super().__init__(controls)
+
+    def _gd_run_uncached(self, lr):
+        s = self.surface
+        return _gd_loop(s.fast_grad, s.fast_value, self.start, lr, self.num_steps)
 
     def _noisy_runs(self, noise, lr):
         """θ ← θ − α(∇f(θ) + σ_t·ξ_t) for all runs at once; σ_t = σ·(1 − t/T) fades to 0."""
@@ -236,9 +260,8 @@ class SGDEscapePanel(Panel):
         return "global" if end[0] < self.saddle_x else "local"
 
     def _update(self, noise, lr):
-        s = self.surface
-        gd, gd_costs, gd_diverged = _gd_loop(s.fast_grad, s.fast_value, self.start, lr, self.num_steps)
-        thetas, costs = self._noisy_runs(noise, lr)
+        gd, gd_costs, gd_diverged = self._gd_run(float(lr))
+        thetas, costs = self._noisy(float(noise), float(lr))
         limit = divergence_limit(costs[0, 0])
         ok = np.isfinite(costs) & (costs <= limit)
         bad = ~ok.all(axis=0)                                   # runs that blew up
@@ -280,3 +303,158 @@ def sgd_escape_panel(random_state=0, num_steps=300, num_runs=32) -> Panel:
     The readout counts the runs that reached the global minimum.
     """
     return SGDEscapePanel(random_state, num_steps, num_runs)
+
+
+class BatchLRPanel(Panel):
+    """batch size b, linear scaling on/off → gradient noise against b, and the excess cost the rule gives."""
+
+    _message_xy = (0.62, 0.8)   # the noise axes' upper right: empty, the law falls from the upper left
+
+    def _message_axes(self):
+        return self.ax_noise
+
+    def __init__(self, data=None, base_lr=0.002, num_epochs=2, seeds=(0, 1, 2), theta0=(-1.0, -0.3),
+                 n_draws=200, random_state=0):
+        if data is None:   # lesson 4's data (its first code cell)
+            data = make_regression(LESSON_M, 1, noise=LESSON_NOISE, random_state=0)
+        self.X, self.y, self.x = _as_xy(data)
+        self.m = len(self.y)
+        self.base_lr = check_positive(base_lr, "base_lr")
+        self.num_epochs = check_int(num_epochs, "num_epochs", minimum=1, maximum=20)
+        seeds = list(np.atleast_1d(seeds).tolist()) if not isinstance(seeds, int) else [seeds]
+        if not seeds or not all(isinstance(v, int) and not isinstance(v, bool) for v in seeds):
+            raise ValueError(f"seeds must be a non-empty list of integers (one shuffled run each), but got {seeds!r}.")
+        self.seeds = tuple(seeds)
+        self.theta0 = check_array(theta0, "theta0", ndim=1)
+        if self.theta0.shape != (2,):
+            raise ValueError(f"theta0 must have shape (2,) (θ0, θ1), but got shape {self.theta0.shape}.")
+        self.n_draws = check_int(n_draws, "n_draws", minimum=2)
+        self.random_state = random_state
+        self.surface = mse_surface(self.X, self.y)
+        self.j_star = self.surface.minimum
+        self.lam_max = float(np.linalg.eigvalsh(self.X.T @ self.X / self.m)[-1])
+        # the epochs' orders of each seed, drawn as gdcourse.batching.train(random_state=seed) draws them
+        self._orders = {}
+        for seed in self.seeds:
+            rng = as_rng(seed)
+            self._orders[seed] = np.array([rng.permutation(self.m) for _ in range(self.num_epochs)])
+        self._excess = lru_cache(maxsize=512)(self._excess_uncached)
+        controls = {
+            "batch_size": _batch_size_slider(self.m, min(16, self.m)),
+            "scaled": widgets.Checkbox(value=True, description=f"scale α with b: α = {self.base_lr:g}·b",
+                                       style=_STYLE, indent=False),
+        }
+        super().__init__(controls)
+
+    def lr_for(self, batch_size, scaled):
+        """The learning rate of batch size b: α₁·b under the linear scaling rule, else α₁."""
+        return self.base_lr * batch_size if scaled else self.base_lr
+
+    def _excess_uncached(self, batch_size, lr):
+        """Median over the seeds of J − J* after the epochs (inf for a run that diverged), as the lesson scores it."""
+        gaps = []
+        for seed in self.seeds:
+            run = _minibatch_linear_run(self.x, self.y, self._orders[seed], batch_size, lr, self.theta0)
+            gaps.append(np.inf if run.diverged_epoch else float(run.epoch_losses[-1]) - self.j_star)
+        return float(np.median(gaps))
+
+    def noise_law(self, batch_size):
+        """σ²/b·(m − b)/(m − 1), with σ² the noise measured at b = 1 (0 at b = m: the batch is all the data)."""
+        b = np.asarray(batch_size, dtype=float)
+        return self.sigma2 / b * (self.m - b) / (self.m - 1)
+
+    def _build(self):
+        left, right = self.ax_noise, self.ax_cost = self._two_axes(wspace=0.34)
+        m = self.m
+        grid = sorted({int(b) for b in 2 ** np.arange(0, int(np.log2(m)) + 1)} | {m})
+        self.grid = np.array(grid)
+        self.noise_sizes = self.grid[self.grid < m]
+        # measured once, as the lesson measures it: n_draws batches of each size (tuning.gradient_noise)
+        self.noise_measured = gradient_noise(self.X, self.y, self.theta0, self.noise_sizes, n_draws=self.n_draws,
+                                             random_state=self.random_state)
+        self.sigma2 = float(self.noise_measured[0])
+        fine = np.unique(np.round(np.geomspace(1, m - 1, 200)).astype(int))
+        left.set_xscale("log", base=2)
+        left.set_yscale("log")
+        left.set_xlim(0.7, 1.4 * m)
+        self._noise_floor = 0.2 * float(self.noise_measured.min())
+        left.set_ylim(self._noise_floor, 3.0 * self.sigma2)
+        left.plot(fine, self.noise_law(fine), "--", color="black", lw=1.0)
+        left.plot(self.noise_sizes, self.noise_measured, "o", color=GD_COLOR, markersize=4)
+        left.set_xlabel("batch size b")
+        left.set_ylabel("E‖g_B − ∇J‖²")
+        left.grid(True, which="major", alpha=0.3)
+        self._moving("noise_marker", left.plot([1], [1], "o", color=_plotting.PATH_COLOR, markersize=9,
+                                               markeredgecolor="black", zorder=6)[0])
+        self._readout("noise", left, "gradient noise: dots measured (200 batches), dashed the 1/b law")
+        self.curve_scaled = np.array([self._excess(int(b), self.lr_for(int(b), True)) for b in grid])
+        self.curve_fixed = np.array([self._excess(int(b), self.lr_for(int(b), False)) for b in grid])
+        finite = np.concatenate([self.curve_scaled, self.curve_fixed])
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        self._floor = 0.3 * finite.min()
+        self._top = 30.0 * finite.max()
+        right.set_xscale("log", base=2)
+        right.set_yscale("log")
+        right.set_xlim(0.7, 1.4 * m)
+        right.set_ylim(self._floor, self._top)
+        top = np.where(np.isfinite(self.curve_scaled), self.curve_scaled, self._top * 10)
+        right.plot(self.grid, top, "o-", color=_plotting.PATH_COLOR, lw=1.2, markersize=3,
+                   label=f"α = {self.base_lr:g}·b (linear scaling)")
+        right.plot(self.grid, self.curve_fixed, "s-", color="#7f7f7f", lw=1.2, markersize=3,
+                   label=f"α = {self.base_lr:g} for every b")
+        self.b_limit = 2.0 / (self.lam_max * self.base_lr)
+        right.axvline(self.b_limit, color="black", ls=":", lw=1.0)
+        right.text(self.b_limit, self._floor * 2, " α·λ_max = 2 ", ha="right", fontsize=7.5)
+        right.legend(loc="upper left", fontsize=7.5, framealpha=0.85)
+        right.set_xlabel("batch size b")
+        right.set_ylabel(f"J − J* after {self.num_epochs} epochs")
+        right.grid(True, which="major", alpha=0.3)
+        self._moving("cost_marker", right.plot([1], [1], "o", color=_plotting.PATH_COLOR, markersize=9,
+                                               markeredgecolor="black", zorder=6)[0])
+        self._readout("cost", right, f"median excess cost over {len(self.seeds)} shuffles")
+
+    def batch_size_of(self, value) -> int:
+        """The whole batch size, 1 … m, that a slider value stands for."""
+        return int(min(self.m, max(1, round(float(value)))))
+
+    def _update(self, batch_size, scaled):
+        b = self.batch_size_of(batch_size)
+        lr = self.lr_for(b, bool(scaled))
+        noise = float(self.noise_law(b))
+        excess = self._excess(b, lr)
+        self.batch, self.lr, self.noise, self.excess = b, lr, noise, excess
+        self.artists["noise_marker"].set_data([b], [max(noise, 0.5 * self._noise_floor)])
+        shown = excess if np.isfinite(excess) else self._top * 10
+        self.artists["cost_marker"].set_data([b], [max(shown, self._floor)])
+        self.artists["cost_marker"].set_markerfacecolor(_plotting.PATH_COLOR if scaled else "#7f7f7f")
+        self._say("noise", f"b = {b}: E‖g_B − ∇J‖² ≈ σ²/b·(m − b)/(m − 1) = {noise:.3g}"
+                           + (f", {self.sigma2 / noise:.3g}× less than at b = 1" if 0 < noise < self.sigma2 else ""))
+        stability = lr * self.lam_max
+        if np.isfinite(excess):
+            self._say("cost", f"α = {lr:.3g} (α·λ_max = {stability:.2g}): J − J* = {excess:.2g}")
+        else:
+            self._say("cost", f"α = {lr:.3g} (α·λ_max = {stability:.2g}): diverged")
+        if stability >= 2.0:
+            self.message = (f"α = {lr:.3g} > 2/λ_max ≈ {2 / self.lam_max:.3g}:\n"
+                            f"the linear rule has passed its limit")
+
+
+def batch_lr_panel(data=None, base_lr=0.002, num_epochs=2, seeds=(0, 1, 2), theta0=(-1.0, -0.3)) -> Panel:
+    """Lesson 4: the batch size sets the gradient noise, and the learning rate should follow it — up to a limit.
+
+    ``data`` defaults to lesson 4's own data (``make_regression(4000, 1, noise=1.0,
+    random_state=0)``), probed at ``theta0`` as the lesson's section 8 does.
+    Slider: the batch size b (1 … m, log scale).  Checkbox: the linear scaling
+    rule α = ``base_lr``·b, or the same α = ``base_lr`` for every b.
+
+    Left: E‖g_B − ∇J(θ)‖² against b, measured by
+    :func:`gdcourse.tuning.gradient_noise` (200 batches per size) on the sizes
+    1, 2, 4, … (dots), and the law σ²/b·(m − b)/(m − 1) with σ² measured at b = 1
+    (dashed); the large dot is the chosen b on that law.  Right: the excess cost J − J* after ``num_epochs`` epochs of
+    mini-batch SGD from ``theta0``, the median over the shuffles ``seeds``, for both
+    rules over the grid (:func:`gdcourse.batching._minibatch_linear_run`, held
+    equal to :func:`gdcourse.batching.train`), and at the chosen b.  The dotted
+    line is where α₁·b·λ_max = 2: past it the scaled rate is unstable, and a message
+    says so.  Runs are cached by (b, α).
+    """
+    return BatchLRPanel(data, base_lr, num_epochs, seeds, theta0)

@@ -11,16 +11,21 @@ from functools import lru_cache
 
 import numpy as np
 
+import ipywidgets as widgets
+
 from .. import plotting as _plotting
 from .._stopping import DIVERGENCE_FACTOR
-from .._validation import check_array, check_choice, check_int, check_positive
+from .._validation import as_rng, check_array, check_choice, check_int, check_positive, check_X_y, describe
+from ..batching import train
+from ..data import make_regression
 from ..optim import adam, get_optimizer, run
 from ..plotting import OPTIMIZER_COLORS
+from ..schedules import constant, cosine, linear_warmup
 from ..surfaces import get_surface
 from ._panel import Panel
-from ._parts import _artists_added, _clip_log, _dropdown, _legend_line, _log_slider, _slider
+from ._parts import _STYLE, _artists_added, _clip_log, _dropdown, _int_slider, _legend_line, _log_slider, _slider
 
-__all__ = ["optimizer_panel", "bias_correction_panel", "compare_optimizers_panel"]
+__all__ = ["optimizer_panel", "bias_correction_panel", "compare_optimizers_panel", "warmup_panel"]
 
 
 #: steps each lesson 6 panel takes on a surface, and the log-axis floor of its loss curve
@@ -414,3 +419,138 @@ def compare_optimizers_panel(surface="ill_conditioned") -> Panel:
     message.
     """
     return CompareOptimizersPanel(surface)
+
+
+def lesson6_noisy_problem(random_state=1):
+    """Lesson 6's noisy problem (section 7): 2000 rows, two features, the second on a 30× larger scale.
+
+    Returns ``(X, y, J_best)``: X with its bias column, y, and the least-squares
+    cost, the floor every optimiser's excess cost is measured from.
+    """
+    noisy = make_regression(2000, n_features=2, noise=1.0, random_state=random_state)
+    X = noisy.X.copy()
+    X[:, 2] *= 30.0
+    theta = np.linalg.lstsq(X, noisy.y, rcond=None)[0]
+    r = X @ theta - noisy.y
+    return X, noisy.y, float(r @ r) / (2 * len(r))
+
+
+class WarmupPanel(Panel):
+    """warm-up length W, peak α, cosine on/off → the schedule α_t, Adam's step lengths and its batch loss."""
+
+    def __init__(self, data=None, random_state=0, batch_size=32, num_epochs=5, max_warmup=120):
+        if data is None:
+            self.X, self.y, self.j_best = lesson6_noisy_problem()
+        else:
+            if not (isinstance(data, tuple) and len(data) == 2):
+                raise TypeError(f"data must be a tuple (X, y) with X's first column the bias, or None for "
+                                f"lesson 6's noisy problem, but got {describe(data)}.")
+            self.X, self.y = check_X_y(*data, X_name="data[0] (X)", y_name="data[1] (y)")
+            theta = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
+            r = self.X @ theta - self.y
+            self.j_best = float(r @ r) / (2 * len(r))
+        self.random_state = random_state
+        as_rng(random_state)                                 # a bad seed fails here, not on the first move
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=len(self.y))
+        self.num_epochs = check_int(num_epochs, "num_epochs", minimum=1, maximum=50)
+        self.per_epoch = -(-len(self.y) // self.batch_size)
+        self.total = self.per_epoch * self.num_epochs
+        self.max_warmup = check_int(max_warmup, "max_warmup", minimum=1, maximum=self.total - 1)
+        self._run = lru_cache(maxsize=256)(self._run_uncached)
+        controls = {
+            "warmup_steps": _int_slider("warm-up steps W", 0, self.max_warmup, 30),
+            "peak_lr": _log_slider("peak α", -2.0, 0.5, 1.0),
+            "cosine": widgets.Checkbox(value=True, description="cosine decay after the warm-up", style=_STYLE,
+                                       indent=False),
+        }
+        super().__init__(controls)
+
+    def schedule(self, warmup_steps, peak_lr, cosine_decay=True):
+        """The schedule of :mod:`gdcourse.schedules` for these settings, as the lesson builds it."""
+        W = int(warmup_steps)
+        after = cosine(float(peak_lr), num_steps=self.total - W) if cosine_decay else constant(float(peak_lr))
+        return after if W == 0 else linear_warmup(after, warmup_steps=W)
+
+    def _run_uncached(self, warmup_steps, peak_lr, cosine_decay):
+        sched = self.schedule(warmup_steps, peak_lr, cosine_decay)
+        h = train(self.X, self.y, adam(lr=sched), batch_size=self.batch_size, num_epochs=self.num_epochs,
+                  random_state=self.random_state, record_path=True)
+        return sched.values(self.total), h
+
+    def _build(self):
+        left, right = self.ax_step, self.ax_loss = self._two_axes(wspace=0.32)
+        T = self.total
+        left.set_yscale("log")
+        left.set_xlim(0, T)
+        left.set_ylim(1e-4, 10.0 ** 1.5)
+        left.set_xlabel("update t")
+        left.set_ylabel("α_t  and  ‖θ_t − θ_{t−1}‖")
+        left.grid(True, which="major", alpha=0.3)
+        adam_c = OPTIMIZER_COLORS["adam"]
+        self._moving("steps", left.plot([0], [1], color="grey", lw=0.7, alpha=0.8)[0])
+        self._moving("schedule", left.plot([0], [1], color=adam_c, lw=2.0)[0])
+        self._moving("warmup_end", left.axvline(0.0, color=adam_c, lw=0.8, ls=":"))
+        left.legend(handles=[_legend_line(adam_c, "-", "schedule α_t"),
+                             _legend_line("grey", "-", "Adam's step length")],
+                    loc="lower left", fontsize=7.5, framealpha=0.85)
+        self._readout("step", left, "the schedule and the steps Adam takes")
+        _, h0 = self._run(0, 1.0, False)        # the start loss: the same for every schedule
+        self.start_loss = float(h0.loss_per_epoch[0])
+        right.set_yscale("log")
+        right.set_xlim(0, T)
+        right.set_ylim(0.5 * self.j_best, 100.0 * self.start_loss)
+        right.axhline(self.start_loss, color="grey", lw=0.8, ls=":")
+        right.axhline(self.j_best, color="black", lw=0.8, ls="--")
+        right.set_xlabel("update t")
+        right.set_ylabel("batch loss")
+        right.grid(True, which="major", alpha=0.3)
+        self._moving("loss", right.plot([0], [1], color=adam_c, lw=0.8)[0])
+        self._readout("loss", right, "Adam's batch loss per update (dotted: the start)")
+
+    def _update(self, warmup_steps, peak_lr, cosine):
+        W = int(warmup_steps)
+        values, h = self._run(W, float(peak_lr), bool(cosine))
+        self.lrs, self.history = values, h
+        steps = np.linalg.norm(np.diff(h.path, axis=0), axis=1)
+        self.step_lengths = steps
+        t = np.arange(len(values))
+        self.artists["schedule"].set_data(t, values)
+        self.artists["steps"].set_data(np.arange(1, len(steps) + 1), _clip_log(steps, 1e-4))
+        self.artists["warmup_end"].set_xdata([W, W])
+        self.artists["warmup_end"].set_visible(W > 0)
+        losses = h.loss_per_update
+        self.artists["loss"].set_data(np.arange(len(losses)), _clip_log(losses, 0.5 * self.j_best))
+        first = losses[:self.per_epoch]
+        self.spike = float(first.max()) / self.start_loss if len(first) else float("nan")
+        early = steps[:min(20, len(steps))]
+        self._say("step", f"W = {W}, peak α = {peak_lr:.3g}: largest of the first 20 steps "
+                          f"{early.max() if len(early) else float('nan'):.3g}")
+        if h.diverged:
+            self.message = f"Adam diverged at update {len(losses) + 1}:\npeak α = {peak_lr:.3g} is too large"
+            self._say("loss", "diverged")
+        else:
+            excess = float(h.loss_per_epoch[-1]) - self.j_best
+            self.excess = excess
+            self._say("loss", f"epoch 1 peaks at {self.spike:.3g}× the start; "
+                              f"excess cost after {self.num_epochs} epochs {excess:.2g}")
+
+
+def warmup_panel(data=None, random_state=0, batch_size=32, num_epochs=5, max_warmup=120) -> Panel:
+    """Lesson 6: a learning-rate warm-up, and a cosine decay after it, for Adam on a noisy problem.
+
+    ``data`` (a tuple ``(X, y)``) defaults to lesson 6's noisy problem of section 7
+    (2000 rows, the second feature 30× larger).  Adam (:func:`gdcourse.optim.adam`)
+    trains with mini-batches of ``batch_size`` for ``num_epochs`` epochs
+    (:func:`gdcourse.batching.train`, shuffled from ``random_state``) on the
+    schedule of :mod:`gdcourse.schedules` that the lesson builds:
+    ``linear_warmup(cosine(α, T − W), warmup_steps=W)`` (W = 0: no warm-up), or a
+    constant α after the warm-up with the cosine box off.
+
+    Sliders: the warm-up length W (0 … ``max_warmup`` updates) and the peak α (log
+    scale).  Left: the schedule α_t and Adam's actual step length ‖θ_t − θ_{t−1}‖,
+    both on a log axis: without warm-up the first steps, taken while Adam's v̂
+    averages only a few squared gradients, are the largest of the run.  Right:
+    the batch loss of every update, with the start loss dotted and J* dashed.
+    Runs are cached by their settings.
+    """
+    return WarmupPanel(data, random_state, batch_size, num_epochs, max_warmup)

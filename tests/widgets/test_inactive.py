@@ -61,6 +61,9 @@ def _factories():
         "optimizer": widgets.optimizer_panel,
         "bias_correction": widgets.bias_correction_panel,
         "compare_optimizers": widgets.compare_optimizers_panel,
+        "feature_scaling": lambda: widgets.feature_scaling_panel(d),
+        "batch_lr": widgets.batch_lr_panel,
+        "warmup": widgets.warmup_panel,
     }
 
 

@@ -1,6 +1,7 @@
 """Lesson 3's panels (descent, learning rate, local minima): what they draw equals what is computed independently.
 """
 
+import math
 import re
 import warnings
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from gdcourse import descent, surfaces
-from gdcourse.widgets import descent_panel, learning_rate_panel, local_minima_panel
+from gdcourse.widgets import descent_panel, feature_scaling_panel, learning_rate_panel, local_minima_panel
 from .panelkit import count_full_draws, ends, hand_gd
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -136,3 +137,82 @@ def test_local_minima_panel_reports_divergence_on_a_steep_surface():
 def test_local_minima_panel_refuses_bad_arguments(kwargs, error, words):
     with pytest.raises(error, match=words):
         local_minima_panel(**kwargs)
+
+
+# --- feature scaling ---------------------------------------------------------------------------
+
+
+def _kappa(X):
+    eig = np.linalg.eigvalsh(X.T @ X / len(X))
+    return eig[-1] / eig[0]
+
+
+def test_feature_scaling_panel_kappa_goes_from_70_to_1(d):
+    panel = feature_scaling_panel(d)
+    panel.set(scaling=0.0)
+    assert panel.kappa == pytest.approx(_kappa(d.X), rel=1e-9) == pytest.approx(69.99, abs=0.01)
+    panel.set(scaling=1.0)
+    z = (d.x - d.x.mean()) / d.x.std()
+    assert panel.kappa == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(panel.hessian, np.eye(2), atol=1e-12)
+    np.testing.assert_allclose(panel.blended(1.0), np.column_stack([np.ones(5), z]))
+    # halfway: the feature is the average of the raw and the z-scored one
+    panel.set(scaling=0.5)
+    assert panel.kappa == pytest.approx(_kappa(np.column_stack([np.ones(5), 0.5 * d.x + 0.5 * z])), rel=1e-9)
+    assert 1.0 < panel.kappa < 69.99
+
+
+def test_feature_scaling_panel_runs_gradient_descent_to_the_gradient_tolerance(d):
+    panel = feature_scaling_panel(d)
+    panel.set(scaling=1.0, lr_share=0.5)            # α = 1 = 1/L on a round bowl: one step
+    assert panel.lr == pytest.approx(1.0) and panel.steps == 1
+    panel.set(lr_share=0.25)                         # α = 0.5: the lesson's 22 steps
+    assert panel.lr == pytest.approx(0.5) and panel.steps == 22
+    Xs = panel.blended(1.0)
+    np.testing.assert_allclose(panel.thetas, hand_gd(Xs, d.y, [0, 0], 0.5, 22), rtol=1e-9, atol=1e-12)
+    h = descent.linear_regression_gd(Xs, d.y, lr=0.5, num_iters=2000, grad_tol=1e-6)
+    assert h.n_iter == panel.steps
+    panel.set(scaling=0.0, lr_share=0.5)             # raw x at α = 1/λ_max: hundreds of steps
+    h = descent.linear_regression_gd(d.X, d.y, lr=panel.lr, num_iters=2000, grad_tol=1e-6)
+    assert h.stop_reason == "grad_tol" and panel.steps == h.n_iter > 500
+    assert f"after {panel.steps} steps" in panel.readouts["cost"]
+    # the path is drawn relative to θ* and the gradient norm is ‖H(θ − θ*)‖
+    np.testing.assert_allclose(panel.artists["path"].get_xydata(), panel.thetas - np.array([2.2, 0.6]), atol=1e-9)
+    np.testing.assert_allclose(panel.artists["gnorm"].get_ydata()[-1], h.grad_norms[-1], rtol=1e-6)
+
+
+def test_feature_scaling_panel_contours_turn_round_and_the_picture_changes(d):
+    panel = feature_scaling_panel(d)
+
+    def axis_ratio():
+        seg = panel.artists["contours"].get_segments()[0]
+        r = np.linalg.norm(seg, axis=1)
+        return r.max() / r.min()
+
+    panel.set(scaling=0.0)
+    raw_png, raw_ratio = panel.render_png(), axis_ratio()
+    assert raw_ratio == pytest.approx(math.sqrt(_kappa(d.X)), rel=1e-3)   # the semi-axes go as 1/√λ
+    panel.set(scaling=1.0)
+    assert axis_ratio() == pytest.approx(1.0, abs=1e-9)
+    assert panel.render_png() != raw_png
+    # each level is ½ΔᵀHΔ = c·(J(0) − J*): the same levels for every scaling
+    seg = np.asarray(panel.artists["contours"].get_segments()[2])
+    excess0 = 0.5 * np.mean(d.y ** 2) - 0.24
+    np.testing.assert_allclose(0.5 * np.sum(seg * seg, axis=1), panel._levels[2] * excess0, rtol=1e-9)
+
+
+def test_feature_scaling_panel_says_when_the_budget_runs_out(d):
+    panel = feature_scaling_panel(d, max_iters=50).set(scaling=0.0, lr_share=0.5)
+    assert panel.steps is None and "not yet below" in panel.readouts["cost"]
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"max_iters": 0}, ValueError, "max_iters"),
+    ({"grad_tol": -1.0}, ValueError, "grad_tol"),
+    ({"data": (np.column_stack([np.ones(4), np.full(4, 2.0)]), np.arange(4.0))}, ValueError, "constant"),
+    ({"data": [1, 2, 3]}, TypeError, "data must be a Dataset"),
+])
+def test_feature_scaling_panel_refuses_bad_arguments(d, kwargs, error, words):
+    kwargs = {"data": d, **kwargs}
+    with pytest.raises(error, match=words):
+        feature_scaling_panel(**kwargs)

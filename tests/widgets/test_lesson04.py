@@ -10,6 +10,7 @@ import pytest
 
 from gdcourse import batching, data, descent, optim, surfaces, widgets
 from gdcourse.widgets import batch_size_panel, sgd_escape_panel
+from .panelkit import count_full_draws
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -152,3 +153,102 @@ def test_sgd_escape_large_steps_give_a_divergence_message():
 def test_sgd_escape_panel_refuses_bad_arguments(kwargs, error, words):
     with pytest.raises(error, match=words):
         sgd_escape_panel(**kwargs)
+
+
+# --- batch size and learning rate ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lr_panel():
+    return widgets.batch_lr_panel()
+
+
+def _excess_by_train(X, y, b, lr, j_star, seeds=(0, 1, 2), epochs=2, theta0=(-1.0, -0.3)):
+    gaps = [batching.train(X, y, optim.sgd(lr=lr), batch_size=b, num_epochs=epochs, theta0=np.array(theta0),
+                           random_state=s) for s in seeds]
+    return float(np.median([np.inf if h.diverged else h.loss_per_epoch[-1] - j_star for h in gaps]))
+
+
+def test_batch_lr_panel_scores_runs_as_the_training_loop_does(lr_panel, regression):
+    X, y = regression.X, regression.y
+    j_star = surfaces.mse_surface(X, y).minimum
+    for b, scaled in ((16, True), (16, False), (5, True)):
+        lr_panel.set(batch_size=b, scaled=scaled)
+        lr = 0.002 * b if scaled else 0.002
+        assert lr_panel.batch == b and lr_panel.lr == pytest.approx(lr)
+        assert lr_panel.excess == pytest.approx(_excess_by_train(X, y, b, lr, j_star), rel=1e-7)
+        np.testing.assert_allclose(lr_panel.artists["cost_marker"].get_xydata(), [[b, lr_panel.excess]])
+    # the static curves are the same scores over the grid (the lesson's figure): scaled ≈ flat up to 16
+    i = {int(b): k for k, b in enumerate(lr_panel.grid)}
+    assert lr_panel.curve_scaled[i[16]] == pytest.approx(_excess_by_train(X, y, 16, 0.032, j_star), rel=1e-7)
+    small = lr_panel.curve_scaled[[i[1], i[4], i[16]]]
+    assert small.max() < 1.5 * small.min()
+    assert lr_panel.curve_fixed[i[256]] > 100 * lr_panel.curve_scaled[i[256]]
+
+
+def test_batch_lr_panel_noise_falls_as_one_over_b(lr_panel, regression):
+    m = len(regression.y)
+    X, y, theta = regression.X, regression.y, np.array([-1.0, -0.3])
+    # σ² by hand: the mean squared deviation of the per-sample gradients from the full gradient
+    per_sample = (X @ theta - y)[:, None] * X
+    full = per_sample.mean(axis=0)
+    sigma2 = np.mean(np.sum((per_sample - full) ** 2, axis=1))
+    law = sigma2 / lr_panel.noise_sizes * (m - lr_panel.noise_sizes) / (m - 1)
+    # the measured dots follow the law (200 batches each: sampling error only)
+    np.testing.assert_allclose(lr_panel.noise_measured, law, rtol=0.3)
+    assert lr_panel.sigma2 == pytest.approx(sigma2, rel=0.3)
+    for b in (4, 64, 512):
+        lr_panel.set(batch_size=b)
+        assert lr_panel.noise == pytest.approx(lr_panel.sigma2 / b * (m - b) / (m - 1), rel=1e-12)
+        np.testing.assert_allclose(lr_panel.artists["noise_marker"].get_xydata(), [[b, lr_panel.noise]])
+    lr_panel.set(batch_size=m)                       # the whole data set: no noise, no "× less"
+    assert lr_panel.noise == 0.0 and "less" not in lr_panel.readouts["noise"]
+
+
+def test_batch_lr_panel_warns_past_the_stability_limit_and_the_picture_changes(lr_panel, regression):
+    X = regression.X
+    lam_max = np.linalg.eigvalsh(X.T @ X / len(X)).max()
+    lr_panel.set(batch_size=256, scaled=True)
+    assert lr_panel.message == ""
+    before = lr_panel.render_png()
+    lr_panel.set(batch_size=2048)
+    assert 0.002 * 2048 * lam_max > 2 and "limit" in lr_panel.message
+    assert lr_panel.render_png() != before
+    lr_panel.set(scaled=False)                      # the same b at α = 0.002 is stable
+    assert lr_panel.message == "" and np.isfinite(lr_panel.excess)
+    assert lr_panel.b_limit == pytest.approx(2 / (0.002 * lam_max))
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"base_lr": 0.0}, ValueError, "base_lr"),
+    ({"seeds": []}, ValueError, "seeds must be"),
+    ({"theta0": (1.0, 2.0, 3.0)}, ValueError, "theta0 must have shape"),
+    ({"num_epochs": 0}, ValueError, "num_epochs"),
+    ({"data": "lesson 4"}, TypeError, "data must be"),
+])
+def test_batch_lr_panel_refuses_bad_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        widgets.batch_lr_panel(**kwargs)
+
+
+def test_batch_size_panel_epochs_slider_never_draws_the_whole_figure():
+    panel = widgets.batch_size_panel()
+    draws = count_full_draws(panel)
+    for n in (1, 2, 3, 7, 12, 20, 4, 1):        # every epoch window, each drawn while the panel was built
+        panel.set(num_epochs=n)
+        assert panel.ax_cost.get_xlim()[1] == panel._epoch_window(n)
+    assert draws == []
+
+
+def test_sgd_escape_gd_run_is_computed_once_per_alpha():
+    panel = sgd_escape_panel(num_steps=80, num_runs=4)
+    panel.set(lr=0.05)
+    gd = panel.gd_path
+    calls = panel._gd_run.cache_info().misses
+    for sigma in (1.0, 3.0, 6.0):
+        panel.set(noise=sigma)
+        assert panel.gd_path is gd                     # the same run, not a new one
+    assert panel._gd_run.cache_info().misses == calls
+    s = surfaces.non_convex()
+    h = descent.gradient_descent(s.value, s.grad, np.array([1.5, 0.8]), panel.values["lr"], num_iters=80)
+    np.testing.assert_allclose(panel.gd_path, h.thetas, rtol=1e-12, atol=1e-14)

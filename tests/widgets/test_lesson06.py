@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from gdcourse import optim, surfaces
-from gdcourse.widgets import bias_correction_panel, compare_optimizers_panel, optimizer_panel
+from gdcourse import batching, data, optim, schedules, surfaces
+from gdcourse.widgets import bias_correction_panel, compare_optimizers_panel, optimizer_panel, warmup_panel
 from .panelkit import drawn, same
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -169,3 +169,75 @@ def test_compare_optimizers_names_the_one_that_diverges():
     panel.set(surface="rosenbrock", lr_scale=1.0)
     assert panel.ax_path.get_xlim() == surfaces.rosenbrock().xlim
     assert panel.artists["cost_adam"].get_xdata()[-1] == 300
+
+
+# --- warm-up ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warm():
+    return warmup_panel()
+
+
+def _hand_schedule(W, peak, T, cosine=True):
+    """Linear warm-up from 0.1·peak, then cosine to 0 over the remaining T − W updates (or constant)."""
+    out = []
+    for t in range(T):
+        if t < W:
+            out.append(peak * (0.1 + 0.9 * t / W))
+        elif cosine:
+            out.append(0.5 * peak * (1 + math.cos(math.pi * (t - W) / (T - W))))
+        else:
+            out.append(peak)
+    return np.array(out)
+
+
+def test_warmup_panel_schedule_is_the_lessons_recipe(warm):
+    T = warm.total
+    assert T == 5 * 63
+    for W, peak, cos in ((30, 1.0, True), (0, 0.3, True), (60, 0.1, False)):
+        warm.set(warmup_steps=W, peak_lr=peak, cosine=cos)
+        np.testing.assert_allclose(warm.lrs, _hand_schedule(W, warm.values["peak_lr"], T, cos), rtol=1e-12)
+        np.testing.assert_allclose(warm.artists["schedule"].get_ydata(), warm.lrs)
+
+
+def test_warmup_panel_trains_adam_with_that_schedule(warm):
+    noisy = data.make_regression(2000, n_features=2, noise=1.0, random_state=1)   # lesson 6, section 7
+    X, y = noisy.X.copy(), noisy.y
+    X[:, 2] *= 30
+    warm.set(warmup_steps=30, peak_lr=1.0, cosine=True)
+    h = batching.train(X, y, optim.adam(lr=schedules.linear_warmup(schedules.cosine(1.0, num_steps=285),
+                                                                   warmup_steps=30)),
+                       batch_size=32, num_epochs=5, random_state=0, record_path=True)
+    np.testing.assert_array_equal(warm.history.loss_per_update, h.loss_per_update)
+    np.testing.assert_allclose(warm.step_lengths, np.linalg.norm(np.diff(h.path, axis=0), axis=1))
+    # the lesson's claims: with the warm-up no batch loss climbs much above the start ...
+    assert warm.spike < 1.2 and warm.message == ""
+    calm = warm.step_lengths[:20].max()
+    warm.set(warmup_steps=0, cosine=False)
+    # ... without it the first epoch shoots far above it, and the early steps are the largest
+    assert warm.spike > 10
+    assert warm.step_lengths[:20].max() > 3 * calm
+    assert warm.artists["warmup_end"].get_visible() is False
+
+
+def test_warmup_panel_picture_changes_with_every_control(warm):
+    warm.set(warmup_steps=30, peak_lr=1.0, cosine=True)
+    before = warm.render_png()
+    for change in ({"warmup_steps": 90}, {"peak_lr": 0.1}, {"cosine": False}):
+        warm.set(**change)
+        after = warm.render_png()
+        assert after != before, change
+        before = after
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"num_epochs": 0}, ValueError, "num_epochs"),
+    ({"max_warmup": 10_000}, ValueError, "max_warmup"),
+    ({"data": [1, 2]}, TypeError, "data must be a tuple"),
+    ({"random_state": "seed"}, TypeError, "random_state"),
+])
+def test_warmup_panel_refuses_bad_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        warmup_panel(**kwargs)
