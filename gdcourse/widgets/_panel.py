@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import _messages
 from .. import plotting as _plotting
 from .._validation import describe
 from ._blit import Blitter
@@ -103,6 +104,7 @@ class Panel:
                 raise TypeError(f"controls[{name!r}] must be an ipywidgets value widget (a slider, "
                                 f"dropdown, checkbox, ...), but got {describe(control)}.")
         self.controls = dict(controls)
+        _messages.use_language_fonts()   # translated labels in CJK draw without missing glyphs
         self.figure = Figure(figsize=figsize or self.figsize, dpi=dpi or self.dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.artists = {}
