@@ -111,6 +111,24 @@ def test_msgfmt_accepts_the_catalogue(lang):
     assert f"{len(_pot())} translated messages" in run.stderr
 
 
+def test_extract_reproduces_the_committed_catalogues_byte_for_byte(capsys):
+    # the sync check: regenerating the template and merging it into every catalogue changes
+    # nothing, so what is committed is what the source says (and in the tools' own format)
+    files = [_messages.template_path()] + [_messages.catalogue_path(lang) for lang in TRANSLATED]
+    before = {path: path.read_bytes() for path in files}
+    try:
+        assert _messages.cli(["extract"]) == 0
+        changed = [str(path) for path in files if path.read_bytes() != before[path]]
+    finally:
+        for path, data in before.items():
+            path.write_bytes(data)
+    assert changed == []
+    assert _messages.cli(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert f"ja: {len(_pot())} translated messages, 0 fuzzy translations" in out
+    assert _messages.cli(["frobnicate"]) == 2
+
+
 def test_fuzzy_missing_and_broken_entries_fall_back_to_english():
     po = polib.POFile()
     po.append(polib.POEntry(msgid="good {n}", msgstr="bon {n}"))
@@ -324,3 +342,21 @@ def test_grade_summary_is_translated(graded_in_japanese, capsys):
     eng_head, eng_line = english.splitlines()[:2]
     offset = eng_head.index("statuses") - eng_line.index("correct 1")
     assert _messages.width(head[: head.index("状態")]) - line.index("correct 1") == offset
+
+
+def test_gdcourse_lab_with_a_language_starts_jupyterlab_with_gdcourse_lang(tmp_path, monkeypatch):
+    # JupyterLab's kernels inherit its environment: the learner's checks and panels then speak
+    # the course's language with no call to set_language in the notebook
+    import argparse
+
+    from gdcourse import cli
+    started = []
+    monkeypatch.setattr(cli, "_LAB_ENV", {})
+    monkeypatch.setattr(cli, "_exec", lambda cmd: started.append(dict(cli._LAB_ENV)) or 0)
+    monkeypatch.setattr(cli, "_user_settings_dir", lambda: None)
+    args = argparse.Namespace(port=None, no_browser=True, jupyter_args=[])
+    assert cli._run_lab(tmp_path, args, lang="ko") == 0
+    assert started == [{"GDCOURSE_LANG": "ko"}]
+    monkeypatch.setattr(cli, "_LAB_ENV", {})
+    assert cli._run_lab(tmp_path, args, lang=None) == 0   # no --lang: the variable is left alone
+    assert started[-1] == {}
