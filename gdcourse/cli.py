@@ -72,9 +72,14 @@ def lab_command(root, *, port=None, no_browser=False, extra=()) -> list[str]:
     return cmd
 
 
+#: environment variables JupyterLab (and so its kernels) starts with, set by ``_run_lab``
+_LAB_ENV: dict = {}
+
+
 def _exec(cmd) -> int:
     """Become JupyterLab (POSIX), so that a signal to ``gdcourse lab`` reaches the server itself
     and stopping it leaves no orphan server behind; elsewhere run it as a child."""
+    os.environ.update(_LAB_ENV)
     if os.name == "posix":
         os.execv(cmd[0], cmd)
     return subprocess.call(cmd)  # pragma: no cover - Windows
@@ -103,6 +108,8 @@ def _language_options(root, lang) -> list[str]:
 def _run_lab(root, args, lang=None) -> int:
     extra = _language_options(root, lang) + list(args.jupyter_args)
     cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=extra)
+    if lang is not None:
+        _LAB_ENV["GDCOURSE_LANG"] = lang   # the kernels' feedback, sliders and readouts too
     print(f"Opening the course in {root} (lesson 1 first). Stop the server with Ctrl-C.", flush=True)
     try:
         return _exec(cmd)

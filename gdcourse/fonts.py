@@ -77,15 +77,18 @@ LANG_ENV = "GDCOURSE_LANG"
 
 
 def active_language(start=None) -> str | None:
-    """The language the course speaks here: ``$GDCOURSE_LANG`` when it names one (``ja``,
+    """The language the course speaks here: the one :func:`gdcourse.set_language` chose, else
+    ``$GDCOURSE_LANG`` when it names one (``ja``,
     ``ja_JP.UTF-8``), else the language recorded in the course folder around ``start`` (default:
     the working directory, which for a kernel is the notebook's folder): ``gdcourse new --lang``,
     ``gdcourse lab --lang`` and ``gdcourse hub --lang`` write ``.gdcourse/lang`` there. None when
     neither says."""
     from pathlib import Path
 
-    from . import i18n
+    from . import _messages, i18n
 
+    if _messages._chosen is not None:   # gdcourse.set_language("ja") speaks for the messages and figures
+        return None if _messages._chosen == "en" else _messages._chosen
     raw = os.environ.get(LANG_ENV, "").strip().lower()
     code = re.split(r"[_.@-]", raw, maxsplit=1)[0] if raw else ""
     if code in i18n.LANG_CHOICES:

@@ -53,7 +53,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import _sandbox
+from . import _messages, _sandbox
+from ._messages import N_, _t
 from ._notebook import NotebookError, answer_cells, read_notebook
 from .exercises import _core
 from .exercises._compare import _short
@@ -277,7 +278,7 @@ class _WorkerProcess:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cwd, "TMPDIR": cwd,
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "GDCOURSE_HEADLESS": "1", "LC_ALL": "C.UTF-8",
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", "GDCOURSE_LANG": _messages.get_language()}
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT, _PKG_ROOT],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -400,8 +401,8 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-_SIGNAL_WHY = {"SIGXCPU": " (CPU time limit)", "SIGKILL": "", "SIGSEGV": " (a crash)",
-               "SIGXFSZ": " (file size limit)"}
+_SIGNAL_WHY = {"SIGXCPU": N_(" (CPU time limit)"), "SIGKILL": "",
+               "SIGSEGV": N_(" (a crash)"), "SIGXFSZ": N_(" (file size limit)")}
 
 
 def _run_answer(pool, number, exercise, job_dir: Path, sources, labels, prepared, timeout,
@@ -417,25 +418,25 @@ def _run_answer(pool, number, exercise, job_dir: Path, sources, labels, prepared
     reply = pool.run({"job": str(job_dir), "timeout": timeout, "limits": limits,
                       "number": number}, wait=timeout + 30)
     if reply.get("sandbox_error"):
-        return _Verdict("crashed", f"the sandbox could not be set up: "
-                                   f"{_short(reply['sandbox_error'], 160)}")
+        return _Verdict("crashed", _t("the sandbox could not be set up: {error}",
+                                      error=_short(reply['sandbox_error'], 160)))
     if reply.get("timeout"):
-        return _Verdict("timeout", f"stopped after the time limit of {timeout:g} s "
-                                   f"(an infinite loop?)")
+        return _Verdict("timeout", _t("stopped after the time limit of {seconds} s "
+                                      "(an infinite loop?)", seconds=f"{timeout:g}"))
     result_json, result_npz = job_dir / "result.json", job_dir / "result.npz"
     if not result_json.is_file() or not result_npz.is_file() or reply.get("exit") not in (0, None) \
             or reply.get("signal"):
         sig = reply.get("signal")
         if sig:
             name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
-            return _Verdict("crashed", f"the answer's process was killed by {name}"
-                                       f"{_SIGNAL_WHY.get(name, '')}")
+            return _Verdict("crashed", _t("the answer's process was killed by {signal}",
+                                          signal=name) + (_t(_SIGNAL_WHY[name]) if _SIGNAL_WHY.get(name) else ""))
         tail = _stderr_tail(job_dir / "stderr.txt")
         if "MemoryError" in tail:
-            return _Verdict("crashed", f"ran out of memory (limit {memory_mb:g} MB)")
-        return _Verdict("crashed", f"the answer's process exited (code {reply.get('exit')}) "
-                                   f"before reporting results (os._exit or sys.exit?)"
-                                   f"{': ' + tail if tail else ''}")
+            return _Verdict("crashed", _t("ran out of memory (limit {mb} MB)", mb=f"{memory_mb:g}"))
+        return _Verdict("crashed", _t("the answer's process exited (code {code}) before reporting "
+                                      "results (os._exit or sys.exit?)", code=reply.get('exit'))
+                        + (': ' + tail if tail else ''))
     return _judge_files(exercise, result_json, result_npz, tree, arrays, expected)
 
 
@@ -452,26 +453,27 @@ def _stderr_tail(path: Path) -> str:
 def _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, expected) -> _Verdict:
     try:
         if result_json.stat().st_size > 20 << 20 or result_npz.stat().st_size > 200 << 20:
-            return _Verdict("crashed", "the answer's results are too large")
+            return _Verdict("crashed", _t("the answer's results are too large"))
         data = json.loads(result_json.read_text(encoding="utf-8"))
         with np.load(result_npz, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         load_error = data.get("load_error")
         if load_error == "not_implemented":
-            return _Verdict("not_attempted", "not attempted: the stub still raises "
-                                             "NotImplementedError")
+            return _Verdict("not_attempted", _t("not attempted: the stub still raises "
+                                                "NotImplementedError"))
         if load_error:
-            return _Verdict("error", f"the answer cell failed to run: {_short(load_error)}")
+            return _Verdict("error", _t("the answer cell failed to run: {error}",
+                                        error=_short(load_error)))
         outcomes = [decode_outcome(o, arrays) for o in data["outcomes"]]
         cases = [tuple(decode(c, case_arrays)) for c in cases_tree]
     except Exception as exc:  # anything odd in what the child wrote
-        return _Verdict("crashed", f"the answer's results could not be read "
-                                   f"({type(exc).__name__})")
+        return _Verdict("crashed", _t("the answer's results could not be read ({error})",
+                                      error=type(exc).__name__))
     try:
         result = exercise.judge(cases, outcomes, expected)
     except Exception as exc:
-        return _Verdict("error", f"the result could not be judged ({type(exc).__name__}: "
-                                 f"{_short(exc, 100)})")
+        return _Verdict("error", _t("the result could not be judged ({error})",
+                                    error=f"{type(exc).__name__}: {_short(exc, 100)}"))
     return _Verdict(result.status, result.message)
 
 
@@ -620,8 +622,8 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
                                notes))
             elif ex.id not in answers:
                 final(GradeRow(key, ex.id, 0.0, ex.points, "missing",
-                               f"no answer cell with id {ex.id} (first line "
-                               f"'# exercise: {ex.id}')", notes))
+                               _t("no answer cell with id {id} (first line "
+                                  "'# exercise: {id}')", id=ex.id), notes))
             else:
                 tasks.append((key, ex))
 
@@ -724,7 +726,7 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
             for key, ex, first in sorted(retry, key=lambda r: (r[0], r[1].id)):
                 row = attempt(key, ex)
                 if row.status == "crashed":
-                    row = row._replace(message=f"{row.message} (also when retried alone)")
+                    row = row._replace(message=row.message + _t(" (also when retried alone)"))
                 progress_bar.step()
                 final(row)
             if errors:
@@ -817,20 +819,28 @@ def _summary(rows) -> str:
     for row in rows:
         by_exercise[row.exercise].append(row)
     width = max(len(e) for e in by_exercise)
-    lines = [f"{'exercise':<{width}}  correct  mean points  statuses"]
+    head = _t("exercise")
+    width = max(width, _messages.width(head))
+    # the column titles in the current language; a wider title widens its column (the status
+    # words stay the CSV's own, in English)
+    correct, points = _t("correct"), _t("mean points")
+    w_ok, w_mean = max(7, _messages.width(correct)), max(11, _messages.width(points))
+    lines = [f"{_messages.pad(head, width)}  {_messages.pad(correct, w_ok)}  "
+             f"{_messages.pad(points, w_mean)}  {_t('statuses')}"]
     for ex_id, ex_rows in by_exercise.items():
         n_ok = sum(r.status == "correct" for r in ex_rows)
         mean = sum(r.points for r in ex_rows) / len(ex_rows)
         counts = Counter(r.status for r in ex_rows)
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        lines.append(f"{ex_id:<{width}}  {n_ok:>3}/{len(ex_rows):<3}  "
-                     f"{mean:>5.2f}/{ex_rows[0].max_points:<4g}  {statuses}")
+        lines.append(f"{ex_id:<{width}}  {f'{n_ok:>3}/{len(ex_rows):<3}':<{w_ok}}  "
+                     f"{f'{mean:>5.2f}/{ex_rows[0].max_points:<4g}':<{w_mean - 1}}  {statuses}")
     flagged = [r for r in rows if r.review]
     if flagged:
-        lines.append(f"{len(flagged)} answer(s) flagged for review (see the 'review' column):")
+        lines.append(_t("{n} answer(s) flagged for review (see the 'review' column):",
+                        n=len(flagged)))
         lines += [f"  {r.student} · {r.exercise}: {_short(r.review, 160)}" for r in flagged[:20]]
         if len(flagged) > 20:
-            lines.append(f"  ... and {len(flagged) - 20} more")
+            lines.append("  " + _t("... and {n} more", n=len(flagged) - 20))
     return "\n".join(lines)
 
 
@@ -855,9 +865,23 @@ def cli(argv=None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="keep the rows already in --out and grade only the missing ones "
                              "(needs the --seed of the first run)")
+    parser.add_argument("--lang", choices=_messages.LANGUAGES, default=None,
+                        help="the language of the messages (default: GDCOURSE_LANG, else English); "
+                             "the status column stays in English")
     from . import gradebook
     gradebook.add_grade_options(parser)  # --shard K/N, --wide GRADEBOOK.csv, --feedback DIR
     args = parser.parse_args(argv)
+    try:
+        lang = args.lang or _messages.get_language()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with _messages.language(lang):
+        return _grade_cli(args)
+
+
+def _grade_cli(args) -> int:
+    from . import gradebook
     try:
         shard = gradebook.parse_shard(args.shard) if args.shard is not None else None
     except ValueError as exc:
@@ -903,8 +927,9 @@ def cli(argv=None) -> int:
         appender.close()
     write_csv(rows, args.out, shard=shard)  # a part starts '# gdcourse-shard: K/N'
     gradebook.write_outputs(rows, args)
-    print(_summary(rows) if rows else "no students in this shard")
+    print(_summary(rows) if rows else _t("no students in this shard"))
     students = len({r.student for r in rows})
-    print(f"wrote {args.out}: {len(rows)} rows for {students} submission(s); seed {seed} "
-          f"(pass --seed {seed} to reproduce)")
+    print(_t("wrote {out}: {rows} rows for {students} submission(s); seed {seed} "
+             "(pass --seed {seed} to reproduce)", out=args.out, rows=len(rows),
+             students=students, seed=seed))
     return 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._messages import _t
 from ._validation import check_array, check_int, check_vector, describe
 
 __all__ = ["plot_data", "plot_cost_history", "plot_contour", "plot_surface_3d", "plot_paths"]
@@ -71,7 +72,7 @@ def _check_ax(ax, name="ax"):
 def _axis_labels(surface):
     """θ0/θ1 for a linear model's cost (bias first), θ₁/θ₂ for the test surfaces."""
     if getattr(surface, "name", "") == "mse":
-        return "θ₀ (intercept)", "θ₁ (slope)"
+        return _t("θ₀ (intercept)"), _t("θ₁ (slope)")
     return "θ₁", "θ₂"
 
 

@@ -33,14 +33,17 @@ from typing import NamedTuple
 import nbformat
 from nbformat.v4.rwbase import rejoin_lines
 
+from . import _messages
+from ._messages import N_, _t, pad, width
 from ._notebook import answer_id, read_notebook
 from .exercises._wire import REPORT_PREFIX
 
 __all__ = ["ExerciseReport", "NotebookReport", "check_notebook", "format_report", "cli"]
 
 _PKG_ROOT = str(Path(__file__).resolve().parent.parent)
-_SYMBOLS = {"correct": "✓ correct", "incorrect": "✗ incorrect", "error": "✗ error",
-            "not_attempted": "○ not attempted", "timeout": "✗ timed out", "not_run": "✗ not run"}
+_SYMBOLS = {"correct": N_("✓ correct"), "incorrect": N_("✗ incorrect"), "error": N_("✗ error"),
+            "not_attempted": N_("○ not attempted"), "timeout": N_("✗ timed out"),
+            "not_run": N_("✗ not run")}
 
 
 class ExerciseReport(NamedTuple):
@@ -91,15 +94,19 @@ def _error(cell):
 
 
 def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600,
-                   kernel_name: str = "python3") -> NotebookReport:
-    """Execute one notebook headless and report on each of its exercises."""
+                   kernel_name: str = "python3", lang: str | None = None) -> NotebookReport:
+    """Execute one notebook headless and report on each of its exercises.
+
+    ``lang``: the language of the feedback (default: :func:`gdcourse.get_language`)."""
+    lang = _messages.get_language() if lang is None else _messages._validate(lang, "lang")
     from nbclient import NotebookClient
 
     path = Path(path)
     try:
         nb = _read(path)
     except Exception as exc:
-        return NotebookReport(path, [], [], f"cannot read {path}: {type(exc).__name__}: {exc}")
+        return NotebookReport(path, [], [], _t("cannot read {path}: {error}", path=path,
+                                               error=f"{type(exc).__name__}: {exc}"))
     ids = [i for i in (answer_id(c) for c in nb.cells) if i]
     ids = list(dict.fromkeys(ids))
     n_own = len(nb.cells)
@@ -109,6 +116,7 @@ def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600
             f"_gdcourse_wire._report({ex_id!r}, globals())"))
     env = dict(os.environ)
     env["GDCOURSE_HEADLESS"] = "1"
+    env["GDCOURSE_LANG"] = lang
     env["MPLBACKEND"] = "Agg"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_ROOT, env.get("PYTHONPATH")) if p)
     client = NotebookClient(nb, timeout=int(cell_timeout), kernel_name=kernel_name,
@@ -135,19 +143,21 @@ def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600
     if thread.is_alive():
         _kill_kernel(client)
         thread.join(15)
-        notes.append(f"the notebook did not finish within {total_timeout:g} s; its kernel was "
-                     f"stopped")
+        notes.append(_t("the notebook did not finish within {seconds} s; its kernel was stopped",
+                        seconds=f"{total_timeout:g}"))
     elif failure:
-        notes.append(f"the run stopped: {failure[0]}")
+        notes.append(_t("the run stopped: {error}", error=failure[0]))
 
     for index, cell in enumerate(nb.cells[:n_own]):
         err = _error(cell)
         if err and cell.cell_type == "code" and err[0] not in (
                 "NotAttempted", "Incorrect", "CodeRaised", "NotImplementedError"):
             if err[0] == "KeyboardInterrupt":
-                notes.append(f"cell {index} took longer than {cell_timeout:g} s and was interrupted")
+                notes.append(_t("cell {index} took longer than {seconds} s and was interrupted",
+                                index=index, seconds=f"{cell_timeout:g}"))
             else:
-                notes.append(f"cell {index} raised {err[0]}: {err[1][:120]}")
+                notes.append(_t("cell {index} raised {error}", index=index,
+                                error=f"{err[0]}: {err[1][:120]}"))
 
     reports = []
     for ex_id, cell in zip(ids, nb.cells[n_own:]):
@@ -158,30 +168,38 @@ def check_notebook(path, *, cell_timeout: float = 60, total_timeout: float = 600
             reports.append(ExerciseReport(ex_id, data["status"], data["message"]))
         elif err and err[0] == "KeyboardInterrupt":
             reports.append(ExerciseReport(ex_id, "timeout",
-                                          f"the check took longer than {cell_timeout:g} s "
-                                          f"(an infinite loop?)"))
+                                          _t("the check took longer than {seconds} s "
+                                             "(an infinite loop?)",
+                                             seconds=f"{cell_timeout:g}")))
         elif err:
             reports.append(ExerciseReport(ex_id, "error", f"{err[0]}: {err[1][:160]}"))
         else:
-            reports.append(ExerciseReport(ex_id, "not_run", "the notebook stopped before this "
-                                                            "exercise was checked"))
+            reports.append(ExerciseReport(ex_id, "not_run", _t("the notebook stopped before "
+                                                               "this exercise was checked")))
     problem = None
     if not ids:
-        problem = f"{path} has no exercise cells (first line '# exercise: lessonNN.name')"
+        problem = _t("{path} has no exercise cells (first line '# exercise: lessonNN.name')",
+                     path=path)
     return NotebookReport(path, reports, notes[:8], problem)
 
 
 def format_report(report: NotebookReport) -> str:
+    """The table ``gdcourse check`` prints, in the current language (status words included)."""
     lines = [str(report.path)]
+    notes = ["  " + _t("note: {note}", note=n) for n in report.notes]
     if report.problem:
-        return "\n".join(lines + [f"  {report.problem}"] + [f"  note: {n}" for n in report.notes])
-    width = max([len("exercise")] + [len(r.exercise) for r in report.exercises])
-    lines.append(f"  {'exercise':<{width}}  {'result':<16}  feedback")
+        return "\n".join(lines + [f"  {report.problem}"] + notes)
+    head, result = _t("exercise"), _t("result")
+    first = max([width(head)] + [len(r.exercise) for r in report.exercises])
+    results = {r.status: _t(_SYMBOLS[r.status]) if r.status in _SYMBOLS else r.status
+               for r in report.exercises}
+    column = max([16, width(result)] + [width(v) for v in results.values()])
+    lines.append(f"  {pad(head, first)}  {pad(result, column)}  {_t('feedback')}")
     for r in report.exercises:
-        lines.append(f"  {r.exercise:<{width}}  {_SYMBOLS.get(r.status, r.status):<16}  {r.message}")
+        lines.append(f"  {r.exercise:<{first}}  {pad(results[r.status], column)}  {r.message}")
     done, total = report.score
-    lines.append(f"  score: {done}/{total}")
-    lines += [f"  note: {n}" for n in report.notes]
+    lines.append("  " + _t("score: {done}/{total}", done=done, total=total))
+    lines += notes
     return "\n".join(lines)
 
 
@@ -192,6 +210,14 @@ def _default_notebooks() -> list[Path]:
             if found:
                 return found
     return []
+
+
+def _default_language() -> str:
+    """GDCOURSE_LANG if set, else the language ``gdcourse new --lang`` made this folder in."""
+    if os.environ.get("GDCOURSE_LANG", "").strip():
+        return _messages.get_language()
+    from .i18n import course_language
+    return course_language(Path.cwd()) or "en"
 
 
 def cli(argv=None) -> int:
@@ -205,20 +231,34 @@ def cli(argv=None) -> int:
                         help="seconds allowed per cell (default 60)")
     parser.add_argument("--timeout", type=float, default=600,
                         help="seconds allowed per notebook (default 600)")
+    parser.add_argument("--lang", choices=_messages.LANGUAGES, default=None,
+                        help="the language of the feedback (default: GDCOURSE_LANG, else the "
+                             "language the course folder was made in, else English)")
     args = parser.parse_args(argv)
+    try:
+        lang = args.lang or _default_language()
+    except ValueError as exc:     # a GDCOURSE_LANG that is not a course language
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with _messages.language(lang):
+        return _check_all(args, lang)
+
+
+def _check_all(args, lang) -> int:
     notebooks = args.notebooks or _default_notebooks()
     if not notebooks:
-        print("error: no notebooks given and no exercises/ folder here; run this from the course "
-              "folder or pass notebook paths", file=sys.stderr)
+        print(_t("error: no notebooks given and no exercises/ folder here; run this from the "
+                 "course folder or pass notebook paths"), file=sys.stderr)
         return 2
     status = 0
     for path in notebooks:
         if not path.is_file():
-            print(f"error: {path} does not exist", file=sys.stderr)
+            print(_t("error: {path} does not exist", path=path), file=sys.stderr)
             status = 2
             continue
-        print(f"checking {path} ...", file=sys.stderr, flush=True)
-        report = check_notebook(path, cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+        print(_t("checking {path} ...", path=path), file=sys.stderr, flush=True)
+        report = check_notebook(path, cell_timeout=args.cell_timeout, total_timeout=args.timeout,
+                                lang=lang)
         print(format_report(report), flush=True)
         if report.problem:
             status = 2

@@ -33,8 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _messages
+from .._messages import _t
 from ._compare import _Quiet, _kind, _short
 from ._wire import Outcome, decode, encode, encode_outcome
+
+# The grader's sandboxed child cannot read the package folder: the catalogue of the language the
+# grader asked for (GDCOURSE_LANG) is read now, in the worker, before the sandbox closes.
+_messages.preload()
 
 __all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "MomentumLoop", "InProcess", "from_wire", "collect",
            "run_job"]
@@ -313,9 +319,11 @@ def run_job(job_dir, owner: int | None = None) -> None:  # pragma: no cover  (ru
     arrays: dict = {}
     if result["load_error"] is None:
         if fn is None:
-            result["load_error"] = f"missing: the answer cell does not define `{job['name']}`"
+            result["load_error"] = _t("missing: the answer cell does not define `{name}`",
+                                      name=job["name"])
         elif not callable(fn):
-            result["load_error"] = f"`{job['name']}` is {_kind(fn)}, not a function"
+            result["load_error"] = _t("`{name}` is {got}, not a function", name=job["name"],
+                                      got=_kind(fn))
         else:
             outcomes = collect(fn, cases, call)
             result["outcomes"] = [encode_outcome(o, arrays) for o in outcomes]

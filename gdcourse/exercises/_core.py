@@ -72,6 +72,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from .._messages import N_, _t
 from ._calls import Call, InProcess, Plain, collect
 from ._calls import run_job as _child_main  # noqa: F401  (the name grading's boot code once used)
 from ._compare import Opaque, _kind, _Quiet, _short, compare_values, summarise  # noqa: F401
@@ -275,7 +276,7 @@ class Exercise:
         self.rtol, self.atol = rtol, atol
         self._compare = compare
         self.points = float(points)
-        self.success = success or "Correct, well done!"
+        self.success = success or N_("Correct, well done!")
 
     def __repr__(self):
         return f"<Exercise {self.id}: {self.name}{inspect.signature(self.reference)}>"
@@ -323,7 +324,8 @@ class Exercise:
             with _Quiet():
                 return self.compare(got, want)
         except Exception as exc:  # an odd return value must not crash the checker
-            return f"your result could not be compared ({type(exc).__name__}: {_short(exc, 80)})."
+            return _t("your result could not be compared ({error}).",
+                      error=f"{type(exc).__name__}: {_short(exc, 80)}")
 
     def _reproduces(self, mistake, case, got, want) -> str | None:
         """How ``mistake`` explains ``got`` on ``case`` (where the reference gives ``want``).
@@ -361,7 +363,7 @@ class Exercise:
         for mistake in self.mistakes:
             how = [self._reproduces(mistake, case, got, want) for case, got, want in wrong_cases]
             if None not in how and "exactly" in how:
-                return mistake.message
+                return _t(mistake.message)
         return None
 
     def judge(self, cases, outcomes, expected=None) -> Result:
@@ -373,19 +375,20 @@ class Exercise:
         the answer gets wrong.
         """
         if len(outcomes) != len(cases):
-            return Result(self.id, "error", "the answer did not produce a result for every input.")
+            return Result(self.id, "error",
+                          _t("the answer did not produce a result for every input."))
         for outcome in outcomes:
             if outcome.kind == "not_implemented":
                 return Result(self.id, "not_attempted",
-                              "not attempted yet: replace `raise NotImplementedError` with your "
-                              "code, run that cell, then run this check again.")
+                              _t("not attempted yet: replace `raise NotImplementedError` with "
+                                 "your code, run that cell, then run this check again."))
         names = self._names()
         first = None                # (kind, index, message) of the first failing case
         wrong = []                  # (index, case, got, want, problem) of every wrong value
         for index, (case, outcome) in enumerate(zip(cases, outcomes)):
             if outcome.kind == "error":
-                first = first or ("error", index, f"your function raised "
-                                                  f"{outcome.error.rstrip('.')}")
+                first = first or ("error", index, _t("your function raised {error}",
+                                                     error=outcome.error.rstrip('.')))
                 continue
             changed = input_change(names, outcome.calls)
             if changed:
@@ -394,33 +397,36 @@ class Exercise:
             got = outcome.value
             want = self.expected(case) if expected is None else expected[index]
             if got is None and want is not None:
-                problem = "your function returned None: did you forget a `return`?"
+                problem = _t("your function returned None: did you forget a `return`?")
             else:
                 problem = self._problem(got, want)
             if problem is not None:
                 wrong.append((index, case, got, want, problem))
                 first = first or ("wrong", index, problem)
         if first is None:
-            return Result(self.id, "correct", self.success)
+            return Result(self.id, "correct", _t(self.success))
         kind, index, message = first
         where = self._describe_case(cases[index])
         if kind == "error":
-            return Result(self.id, "error", f"{message} (input: {where})")
+            return Result(self.id, "error", _t("{message} (input: {where})", message=message,
+                                               where=where))
         if kind == "wrong" and outcomes[index].value is not None:
             named = self._name_mistake([(c, g, w) for _i, c, g, w, _p in wrong])
             if named:
-                return Result(self.id, "incorrect", f"{named} (input: {where})")
-        return Result(self.id, "incorrect", f"{message.rstrip('.')} (input: {where})")
+                return Result(self.id, "incorrect", _t("{message} (input: {where})",
+                                                       message=named, where=where))
+        return Result(self.id, "incorrect", _t("{message} (input: {where})",
+                                               message=message.rstrip('.。'), where=where))
 
     def evaluate(self, fn, random_state=0) -> Result:
         """Check ``fn`` without raising: the :class:`Result`."""
         if fn is None or not callable(fn):
             if fn is None:
                 return Result(self.id, "not_attempted",
-                              f"no function to check: define `{self.name}` first.")
+                              _t("no function to check: define `{name}` first.", name=self.name))
             return Result(self.id, "incorrect",
-                          f"check() needs your function itself, e.g. "
-                          f"`{self.name}` without parentheses, but got {_kind(fn)}.")
+                          _t("check() needs your function itself, e.g. `{name}` without "
+                             "parentheses, but got {got}.", name=self.name, got=_kind(fn)))
         cases = self.cases(random_state)
         return self.judge(cases, self.collect(fn, cases))
 
@@ -441,10 +447,13 @@ class Exercise:
     def hint(self, n: int = 1) -> Note:
         """Hint number ``n`` (1-based)."""
         if not self.hints:
-            return Note("No hint for this exercise, sorry.")
+            return Note(_t("No hint for this exercise, sorry."))
         n = max(1, min(int(n), len(self.hints)))
-        more = f" (call `.hint({n + 1})` for another)" if n < len(self.hints) else ""
-        return Note(f"**Hint {n}/{len(self.hints)}**{more}: {self.hints[n - 1]}")
+        fields = dict(n=n, total=len(self.hints), next=n + 1, hint=_t(self.hints[n - 1]))
+        if n < len(self.hints):
+            return Note(_t("**Hint {n}/{total}** (call `.hint({next})` for another): {hint}",
+                           **fields))
+        return Note(_t("**Hint {n}/{total}**: {hint}", **fields))
 
     def solution(self) -> Note:
         """The reference solution's source code, as Markdown.
@@ -454,14 +463,15 @@ class Exercise:
         """
         if os.environ.get("GDCOURSE_HIDE_SOLUTIONS", "").strip().lower() in (
                 "1", "true", "yes", "on"):
-            return Note(f"Solutions are hidden for this course (a marked assessment), so "
-                        f"`{self.id}` shows none. `.hint()` still gives hints.")
+            return Note(_t("Solutions are hidden for this course (a marked assessment), so "
+                           "`{id}` shows none. `.hint()` still gives hints.", id=self.id))
         try:
             source = textwrap.dedent(inspect.getsource(self.reference))
         except (OSError, TypeError):
             source = f"# (source not available for {self.reference!r})"
         source = re.sub(r"^def _?\w+\(", f"def {self.name}(", source, count=1, flags=re.M)
-        return Note(f"**Solution to `{self.id}`:**\n\n```python\n{source.rstrip()}\n```")
+        return Note(_t("**Solution to `{id}`:**", id=self.id)
+                    + f"\n\n```python\n{source.rstrip()}\n```")
 
     def assert_check_failed(self, fn, contains: str | None = None,
                             status: str | None = None) -> Result:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._messages import _t
+
 __all__ = ["five_points", "random_problem", "input_change"]
 
 
@@ -62,22 +64,23 @@ def input_change(names, calls) -> str | None:
         try:
             before, after = pair
         except (TypeError, ValueError):
-            return "the check could not read your function's arguments after the call."
+            return _t("the check could not read your function's arguments after the call.")
         if not isinstance(before, (tuple, list)) or not isinstance(after, (tuple, list)) \
                 or len(before) != len(after):
-            return "the check could not read your function's arguments after the call."
+            return _t("the check could not read your function's arguments after the call.")
         for i, (b, a) in enumerate(zip(before, after)):
             if b is None:
                 continue
             same, change = _same(b, a)
             if same:
                 continue
-            name = names[i] if i < len(names) else f"argument {i + 1}"
-            by = f" (by up to {change:.2g})" if change == change and change > 0 else ""
-            when = f" on call {number}" if len(calls) > 1 else ""
-            return (f"your function changed {name} in place{by}{when}: work on a "
-                    f"copy ({name}.copy(), or build a new array such as {name} - ...), so the "
-                    f"caller's {name} stays as it was")
+            name = names[i] if i < len(names) else _t("argument {n}", n=i + 1)
+            by = _t(" (by up to {change})", change=f"{change:.2g}") \
+                if change == change and change > 0 else ""
+            when = _t(" on call {number}", number=number) if len(calls) > 1 else ""
+            return _t("your function changed {name} in place{by}{when}: work on a copy "
+                      "({name}.copy(), or build a new array such as {name} - ...), so the "
+                      "caller's {name} stays as it was", name=name, by=by, when=when)
     return None
 
 

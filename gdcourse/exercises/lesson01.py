@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._messages import N_, _t
 from ._compare import compare_values
 from ._core import Exercise, Mistake
 from ._shared import five_points as _five_points
@@ -45,21 +46,21 @@ predict = Exercise(
     _predict,
     cases=_predict_cases,
     mistakes=[
-        Mistake("you return a column of shape (m, 1): keep theta 1-D, X @ theta is already (m,)",
+        Mistake(N_("you return a column of shape (m, 1): keep theta 1-D, X @ theta is already (m,)"),
                 lambda theta, X: X @ theta.reshape(-1, 1)),
-        Mistake("you multiplied element-wise (X * theta) without summing each row: "
-                "use the matrix product X @ theta",
+        Mistake(N_("you multiplied element-wise (X * theta) without summing each row: "
+                "use the matrix product X @ theta"),
                 lambda theta, X: X * theta),
-        Mistake("you summed everything into one number: each sample needs its own "
-                "prediction, X @ theta",
+        Mistake(N_("you summed everything into one number: each sample needs its own "
+                "prediction, X @ theta"),
                 lambda theta, X: np.sum(X * theta)),
-        Mistake("θ0 (the intercept, with the column of ones) is left out",
+        Mistake(N_("θ0 (the intercept, with the column of ones) is left out"),
                 lambda theta, X: X[:, 1:] @ theta[1:]),
     ],
     hints=[
-        "Each row of `X` is one sample `[1, x_i]`; its prediction is the dot product of the row "
-        "with `theta`.",
-        "All rows at once: the matrix-vector product `X @ theta` has shape `(m,)`.",
+        N_("Each row of `X` is one sample `[1, x_i]`; its prediction is the dot product of the row "
+        "with `theta`."),
+        N_("All rows at once: the matrix-vector product `X @ theta` has shape `(m,)`."),
     ],
 )
 
@@ -92,34 +93,34 @@ compute_cost = Exercise(
     _compute_cost,
     cases=_cost_cases,
     mistakes=[
-        Mistake("the ½ is missing: J = 1/(2m)·Σ(Xθ − y)², you computed the plain mean of the "
-                "squares",
+        Mistake(N_("the ½ is missing: J = 1/(2m)·Σ(Xθ − y)², you computed the plain mean of the "
+                "squares"),
                 lambda theta, X, y: float(np.mean((X @ theta - y) ** 2))),
-        Mistake("the 1/m is missing: you summed over the samples instead of averaging "
-                "(J = 1/(2m)·Σ(Xθ − y)²)",
+        Mistake(N_("the 1/m is missing: you summed over the samples instead of averaging "
+                "(J = 1/(2m)·Σ(Xθ − y)²)"),
                 lambda theta, X, y: 0.5 * float(np.sum((X @ theta - y) ** 2))),
-        Mistake("sum instead of mean: neither the ½ nor the 1/m is applied",
+        Mistake(N_("sum instead of mean: neither the ½ nor the 1/m is applied"),
                 lambda theta, X, y: float(np.sum((X @ theta - y) ** 2))),
-        Mistake("an extra ½: you divided by 4m instead of 2m",
+        Mistake(N_("an extra ½: you divided by 4m instead of 2m"),
                 lambda theta, X, y: float(np.sum((X @ theta - y) ** 2)) / (4 * len(y))),
-        Mistake("shape (m, 1) broadcasting: an (m, 1) column minus an (m,) vector is an (m, m) "
-                "matrix, so you summed m² 'residuals'; keep both 1-D",
+        Mistake(N_("shape (m, 1) broadcasting: an (m, 1) column minus an (m,) vector is an (m, m) "
+                "matrix, so you summed m² 'residuals'; keep both 1-D"),
                 lambda theta, X, y: float(np.sum(_col(theta, X, y) ** 2)) / (2 * len(y))),
-        Mistake("shape (m, 1) broadcasting: an (m, 1) column minus an (m,) vector is an (m, m) "
-                "matrix; keep both 1-D",
+        Mistake(N_("shape (m, 1) broadcasting: an (m, 1) column minus an (m,) vector is an (m, m) "
+                "matrix; keep both 1-D"),
                 lambda theta, X, y: float(np.mean(_col(theta, X, y) ** 2)) / 2),
-        Mistake("you took a square root: J is the halved mean of the squares, not an RMSE",
+        Mistake(N_("you took a square root: J is the halved mean of the squares, not an RMSE"),
                 lambda theta, X, y: float(np.sqrt(np.sum((X @ theta - y) ** 2) / (2 * len(y))))),
-        Mistake("you used |Xθ − y| instead of the square (Xθ − y)²",
+        Mistake(N_("you used |Xθ − y| instead of the square (Xθ − y)²"),
                 lambda theta, X, y: float(np.sum(np.abs(X @ theta - y))) / (2 * len(y))),
-        Mistake("you squared the sum of the residuals; square each residual first, then sum",
+        Mistake(N_("you squared the sum of the residuals; square each residual first, then sum"),
                 lambda theta, X, y: float(np.sum(X @ theta - y)) ** 2 / (2 * len(y))),
     ],
     hints=[
-        "Compute the residuals `r = X @ theta - y` (shape `(m,)`), then "
-        "J = Σ r² / (2m) with `m = len(y)`.",
-        "`r @ r` (or `np.sum(r ** 2)`) is the sum of squares; divide by `2 * m`. "
-        "Return a number, e.g. `float(...)`.",
+        N_("Compute the residuals `r = X @ theta - y` (shape `(m,)`), then "
+        "J = Σ r² / (2m) with `m = len(y)`."),
+        N_("`r @ r` (or `np.sum(r ** 2)`) is the sum of squares; divide by `2 * m`. "
+        "Return a number, e.g. `float(...)`."),
     ],
 )
 
@@ -181,9 +182,9 @@ def _grid_no_half(X, y, t0, t1):
 
 def _compare_grid(got, expected):
     if got is None:
-        return "your function returned None: did you forget a `return`?"
+        return _t("your function returned None: did you forget a `return`?")
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        return "cost_grid should return two values, (J, best)."
+        return _t("cost_grid should return two values, (J, best).")
     msg = compare_values(got[0], expected[0], rtol=1e-7, atol=1e-9, name="J")
     return msg or compare_values(got[1], expected[1], rtol=1e-9, atol=1e-12, name="best")
 
@@ -194,20 +195,20 @@ cost_grid = Exercise(
     cases=_grid_cases,
     compare=_compare_grid,
     mistakes=[
-        Mistake("the grid is transposed ('ij' indexing): rows must follow θ1 and columns θ0, "
+        Mistake(N_("the grid is transposed ('ij' indexing): rows must follow θ1 and columns θ0, "
                 "J.shape == (len(theta1_values), len(theta0_values)), as with np.meshgrid's "
-                "default 'xy' indexing", _grid_ij),
-        Mistake("the grid is transposed ('ij' indexing): rows must follow θ1 and columns θ0, "
-                "J.shape == (len(theta1_values), len(theta0_values))", _grid_ij_best),
-        Mistake("best is [θ1, θ0]: return it in the order [θ0, θ1]", _grid_swapped),
-        Mistake("best is the arg-max: the best θ has the smallest cost (np.argmin)", _grid_argmax),
-        Mistake("the grid's costs lack the ½: J = 1/(2m)·Σ(Xθ − y)²", _grid_no_half),
+                "default 'xy' indexing"), _grid_ij),
+        Mistake(N_("the grid is transposed ('ij' indexing): rows must follow θ1 and columns θ0, "
+                "J.shape == (len(theta1_values), len(theta0_values))"), _grid_ij_best),
+        Mistake(N_("best is [θ1, θ0]: return it in the order [θ0, θ1]"), _grid_swapped),
+        Mistake(N_("best is the arg-max: the best θ has the smallest cost (np.argmin)"), _grid_argmax),
+        Mistake(N_("the grid's costs lack the ½: J = 1/(2m)·Σ(Xθ − y)²"), _grid_no_half),
     ],
     hints=[
-        "Loop over θ1 for the rows and θ0 for the columns (or use "
-        "`np.meshgrid(theta0_values, theta1_values)`), computing J at each pair.",
-        "`np.unravel_index(np.argmin(J), J.shape)` gives `(row, column)`: the row picks θ1 "
-        "and the column picks θ0.",
+        N_("Loop over θ1 for the rows and θ0 for the columns (or use "
+        "`np.meshgrid(theta0_values, theta1_values)`), computing J at each pair."),
+        N_("`np.unravel_index(np.argmin(J), J.shape)` gives `(row, column)`: the row picks θ1 "
+        "and the column picks θ0."),
     ],
 )
 

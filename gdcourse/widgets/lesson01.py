@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from .. import plotting as _plotting
+from .._messages import _t
 from .._validation import as_rng, check_array, check_int
 from ..losses import _ce_terms, sigmoid
 from ..surfaces import mse_surface
@@ -27,8 +28,8 @@ class FitPanel(Panel):
             raise ValueError(f"theta must have shape (2,) (θ0, θ1), but got shape {start.shape}.")
         s = self.surface
         controls = {
-            "theta0": _slider("θ₀ (intercept)", *s.xlim, start[0]),
-            "theta1": _slider("θ₁ (slope)", *s.ylim, start[1]),
+            "theta0": _slider(_t("θ₀ (intercept)"), *s.xlim, start[0]),
+            "theta1": _slider(_t("θ₁ (slope)"), *s.ylim, start[1]),
         }
         super().__init__(controls)
 
@@ -47,11 +48,11 @@ class FitPanel(Panel):
         self._moving("line", left.plot(self._xs, self._xs * 0, color=_plotting.FIT_COLOR, lw=2)[0])
         self._moving("residuals", left.add_collection(LineCollection(
             [], colors=_plotting.RESIDUAL_COLOR, linestyles="--", linewidths=1.2)))
-        self._readout("data", left, "data and the line h_θ(x) = θ₀ + θ₁·x")
+        self._readout("data", left, _t("data and the line h_θ(x) = θ₀ + θ₁·x"))
         _plotting.plot_contour(self.surface, ax=right)
         self._moving("point", right.plot([0], [0], "o", color=_plotting.FIT_COLOR, markersize=9,
                                          markeredgecolor="black", zorder=8)[0])
-        self._readout("cost", right, "contour of J(θ); the dot is the current θ")
+        self._readout("cost", right, _t("contour of J(θ); the dot is the current θ"))
 
     def _message_axes(self):
         return self.ax_data
@@ -67,7 +68,8 @@ class FitPanel(Panel):
         self.cost = cost
         self._say("data", f"h(x) = {theta0:.2f} + {theta1:.2f}·x")
         self.artists["point"].set_data([theta0], [theta1])
-        self._say("cost", f"J(θ) = {cost:.4f}   (at ★ θ*: {self.surface.minimum:.4f})")
+        self._say("cost", _t("J(θ) = {cost}   (at ★ θ*: {best})", cost=f"{cost:.4f}",
+                              best=f"{self.surface.minimum:.4f}"))
 
 
 def fit_panel(data, theta=None) -> Panel:
@@ -92,8 +94,8 @@ class CrossEntropyPanel(Panel):
         self.x, self.y = x[order], labels[order]
         self.w_grid = np.linspace(-6.0, 6.0, 241)
         controls = {
-            "weight": _slider("weight w", -6.0, 6.0, 1.0, 0.1),
-            "bias": _slider("bias b", -4.0, 4.0, 0.0, 0.1),
+            "weight": _slider(_t("weight w"), -6.0, 6.0, 1.0, 0.1),
+            "bias": _slider(_t("bias b"), -4.0, 4.0, 0.0, 0.1),
         }
         super().__init__(controls)
 
@@ -122,17 +124,17 @@ class CrossEntropyPanel(Panel):
         self._xs = np.linspace(-4.5, 4.5, 200)
         left.set_xlim(self._xs[0], self._xs[-1])
         left.set_ylim(-0.12, 1.12)
-        left.set_xlabel("x  (blue: y = 0, red: y = 1)")
+        left.set_xlabel(_t("x  (blue: y = 0, red: y = 1)"))
         left.set_ylabel("p = σ(w·x + b)")
         left.axhline(0.5, color="grey", lw=0.6, ls=":")
         self._moving("sigmoid", left.plot(self._xs, self._xs * 0, color="black", lw=2)[0])
-        self._readout("data", left, "p = σ(w·x + b) over the labelled points")
+        self._readout("data", left, _t("p = σ(w·x + b) over the labelled points"))
         # cost against w; the bias changes the curves but never the axes (worst case computed here)
         corners = [self._costs(self.w_grid, b)[0].max() for b in (-4.0, 4.0)]
         right.set_xlim(self.w_grid[0], self.w_grid[-1])
         right.set_ylim(0.0, 1.05 * max(corners))
-        right.set_xlabel("weight w  (bias fixed at b)")
-        right.set_ylabel("cross-entropy", color="#9467bd")
+        right.set_xlabel(_t("weight w  (bias fixed at b)"))
+        right.set_ylabel(_t("cross-entropy"), color="#9467bd")
         twin = right.twinx()
         twin.set_ylim(0.0, 0.5)
         twin.set_ylabel("MSE (½·mean (p − y)²)", color="#ff7f0e")
@@ -143,7 +145,7 @@ class CrossEntropyPanel(Panel):
                                             markersize=8)[0])
         self._moving("mse_point", twin.plot([0], [0], "o", color="#ff7f0e", markeredgecolor="black",
                                             markersize=8)[0])
-        self._readout("cost", right, "cost as a function of w, at the current b")
+        self._readout("cost", right, _t("cost as a function of w, at the current b"))
 
     def _message_axes(self):
         return self.ax_data
@@ -159,11 +161,12 @@ class CrossEntropyPanel(Panel):
         self.artists["mse_point"].set_data([weight], [mse])
         d_ce, d_mse = self._slopes(weight, bias)
         self._say("data", f"w = {weight:.1f}, b = {bias:.1f}")
-        self._say("cost", 
-            f"CE {ce:.3f} (slope {d_ce:+.3f}) · MSE {mse:.3f} (slope {d_mse:+.4f})")
+        self._say("cost", _t("CE {ce} (slope {d_ce}) · MSE {mse} (slope {d_mse})",
+                             ce=f"{ce:.3f}", d_ce=f"{d_ce:+.3f}", mse=f"{mse:.3f}",
+                             d_mse=f"{d_mse:+.4f}"))
         if weight < -1.0 and abs(d_mse) < 0.25 * abs(d_ce):
-            self.message = ("confidently wrong: MSE is flat here, GD stalls;\n"
-                            "cross-entropy still slopes towards the answer")
+            self.message = _t("confidently wrong: MSE is flat here, GD stalls;\n"
+                              "cross-entropy still slopes towards the answer")
 
 
 def cross_entropy_panel(random_state=0) -> Panel:
