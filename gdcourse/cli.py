@@ -157,12 +157,18 @@ def _cmd_list(args) -> int:
     except CourseNotFound as exc:
         print(f"gdcourse list: {exc}", file=sys.stderr)
         return 2
-    for info in found:
-        time = f"  ({info.minutes})" if info.minutes else ""
-        print(f"{info.number}. {info.title}{time}")
-        for objective in info.objectives:
-            print(textwrap.fill(objective, width=96, initial_indent="     - ",
-                                subsequent_indent="       "))
+    try:
+        for info in found:
+            time = f"  ({info.minutes})" if info.minutes else ""
+            print(f"{info.number}. {info.title}{time}")
+            for objective in info.objectives:
+                print(textwrap.fill(objective, width=96, initial_indent="     - ",
+                                    subsequent_indent="       "))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`gdcourse list | head -1`): what it read is what it wanted.
+        # Point stdout at /dev/null so the flush at exit does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

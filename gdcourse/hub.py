@@ -56,6 +56,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from . import _procs
 from .course import CourseNotFound, find_course
 from .i18n import LANG_CHOICES, language_pack_installed
 
@@ -354,28 +355,14 @@ class Workshop:
                 raise
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return _procs.log_tail(self.log_path, lines)
 
     # --- tear-down -------------------------------------------------------------------------
 
     def processes(self) -> list[int]:
         """Live processes of this hub (hub, proxy, culler, servers, kernels), found by the marker
         variable in their environment (Linux)."""
-        needle = f"{MARKER_NAME}={self.run_id}".encode()
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0") and not _is_zombie(
-                        int(entry.name)):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-        return pids
+        return _procs.marked_pids(MARKER_NAME, self.run_id)
 
     def stop(self, timeout: float = 60.0):
         """Stop the hub (it stops every server and the proxy), then end anything left over."""
@@ -389,16 +376,7 @@ class Workshop:
                 _signal_group(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=15)
         if proc is not None:
-            for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-                pids = self.processes() if sys.platform.startswith("linux") else []
-                for pid in pids:
-                    try:
-                        os.kill(pid, sig)
-                    except ProcessLookupError:
-                        pass
-                deadline = time.monotonic() + grace
-                while pids and time.monotonic() < deadline and self.processes():
-                    time.sleep(0.1)
+            _procs.end_marked(MARKER_NAME, self.run_id)   # servers, kernels, proxy left behind
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -415,13 +393,6 @@ def _signal_group(pid, sig):
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
 
 
 # ============================================================================================

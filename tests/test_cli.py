@@ -198,3 +198,49 @@ def test_readme_lab_command_serves_the_lessons(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_list_into_a_closed_pipe_is_quiet(tmp_path):
+    """`gdcourse list | head -1`: the reader goes away; no traceback, exit code 0.
+
+    The pipe's reading end is closed before the command starts, so its very first
+    write fails, as with a reader that stopped after one line.
+    """
+    course_dir = make_course(tmp_path / "course", n=3)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "gdcourse.cli", "list", str(course_dir)],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.stderr == "" and proc.returncode == 0, proc.stderr
+
+
+def test_readme_lesson_times_are_the_notebooks_times():
+    """The README's time column is copied from each lesson's "Estimated time" line, which is
+    also what `gdcourse list` prints: the notebook is the source, the README must follow it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d) \| [^|]+ \| [^|]+ \| ([^|]+) \|$", readme, re.M)
+    assert [int(n) for n, _ in rows] == [info.number for info in course.lessons(ROOT)]
+    for (number, cell), info in zip(rows, course.lessons(ROOT)):
+        first = "\n".join(course._markdown_cells(info.path)[:4])
+        short = re.search(r"\((\d+) on the short path\)", first)
+        full = re.match(r"(\d+) min", info.minutes).group(1)
+        want = f"{full} · {short.group(1)} min" if short else f"{full} min (no short path)"
+        assert cell.strip() == want, (number, cell, info.minutes)
+
+
+def test_instructor_guide_times_are_the_notebooks_times():
+    guide = (ROOT / "docs" / "instructor.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d) · [^|]+ \| (\d+) min \| (\d+) min \|", guide, re.M)
+    assert [int(n) for n, *_ in rows] == [1, 2, 3, 4, 5, 6]
+    shorts = []
+    for number, full, short in rows:
+        info = course.lessons(ROOT)[int(number) - 1]
+        first = "\n".join(course._markdown_cells(info.path)[:4])
+        assert (full, short) == (re.match(r"(\d+) min", info.minutes).group(1),
+                                 re.search(r"\((\d+) on the short path\)", first).group(1)), number
+        shorts.append(int(short))
+    total = sum(shorts)
+    assert f"about {total // 60} h {total % 60} min" in guide

@@ -2,6 +2,8 @@
 
 * :func:`five_points`, :func:`random_problem`: the running example and random
   linear-regression problems;
+* :func:`design`, :func:`seed`: the pieces random cases are built from: a
+  design matrix with a bias column, a seed for an answer that takes one;
 * :func:`input_change`: THE check that the learner's function left its inputs
   as it found them, used by every exercise's judge;
 """
@@ -12,7 +14,7 @@ import numpy as np
 
 from .._messages import _t
 
-__all__ = ["five_points", "random_problem", "input_change"]
+__all__ = ["five_points", "random_problem", "design", "seed", "input_change"]
 
 
 def five_points():
@@ -26,9 +28,19 @@ def random_problem(rng, n=None):
     """A random (m, n) design with a bias column and m != n, plus targets y (not all zero)."""
     n = int(rng.integers(3, 5)) if n is None else n
     m = int(rng.integers(n + 3, n + 9))
-    X = np.column_stack([np.ones(m), rng.normal(size=(m, n - 1))])
+    X = design(rng, m, n)
     y = rng.normal(loc=1.0, size=m)
     return X, y
+
+
+def design(rng, m, n):
+    """A random (m, n) design matrix: a column of ones (the bias), then n − 1 normal columns."""
+    return np.column_stack([np.ones(m), rng.normal(size=(m, n - 1))])
+
+
+def seed(rng) -> int:
+    """A seed for a learner's function that draws its own random numbers (one draw of ``rng``)."""
+    return int(rng.integers(0, 2**31))
 
 
 def _same(before, after) -> tuple[bool, float]:

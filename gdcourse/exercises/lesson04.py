@@ -32,6 +32,7 @@ from ._compare import _kind, compare_values
 from ._core import Exercise, Mistake
 from ._shared import five_points as _five_points
 from ._shared import random_problem as _random_problem
+from ._shared import seed as _seed
 
 __all__ = ["minibatch_indices", "minibatch_epoch", "updates_per_epoch", "train_epochs",
            "EXERCISES"]
@@ -166,7 +167,7 @@ def _indices_cases(rng):
     cases = [(10, 3, 0), (12, 4, 1), (6, 8, 2), (25, 1, 3)]
     for _ in range(2):
         m = int(rng.integers(20, 200))
-        cases.append((m, int(rng.integers(2, min(64, m - 1))), int(rng.integers(0, 2**31))))
+        cases.append((m, int(rng.integers(2, min(64, m - 1))), _seed(rng)))
     return cases
 
 
@@ -237,16 +238,23 @@ def _compare_epoch(got, expected):
     return compare_values(got, expected, rtol=1e-7, atol=1e-10, name="your θ after the epoch")
 
 
+def _batched_problem(rng):
+    """A random problem (X, y) and a batch size that leaves a smaller last batch."""
+    X, y = _random_problem(rng)
+    m = len(y)
+    batch_size = int(rng.integers(2, max(3, m // 2)))
+    if m % batch_size == 0:
+        batch_size += 1                         # keep a smaller last batch
+    return X, y, batch_size
+
+
 def _epoch_cases(rng):
     X5, y5 = _five_points()
     cases = [(np.zeros(2), X5, y5, 0.05, [np.array([0, 3]), np.array([4, 1]), np.array([2])]),
              (np.array([1.0, 1.0]), X5, y5, 0.02, [np.array([i]) for i in (3, 0, 4, 1, 2)])]
     for _ in range(3):
-        X, y = _random_problem(rng)
+        X, y, batch_size = _batched_problem(rng)
         m = len(y)
-        batch_size = int(rng.integers(2, max(3, m // 2)))
-        if m % batch_size == 0:
-            batch_size += 1                         # keep a smaller last batch
         order = rng.permutation(m)
         batches = [order[s:s + batch_size] for s in range(0, m, batch_size)]
         cases.append((rng.normal(size=X.shape[1]), X, y, float(rng.uniform(0.02, 0.1)), batches))
@@ -431,13 +439,9 @@ def _training_cases(rng):
              (np.array([1.0, 1.0]), X5, y5, 0.02, 1, 4, 7),   # SGD
              (np.zeros(2), X5, y5, 0.1, 5, 2, 3)]      # one batch: batch gradient descent
     for _ in range(2):
-        X, y = _random_problem(rng)
-        m = len(y)
-        batch_size = int(rng.integers(2, max(3, m // 2)))
-        if m % batch_size == 0:
-            batch_size += 1                         # keep a smaller last batch
+        X, y, batch_size = _batched_problem(rng)
         cases.append((rng.normal(size=X.shape[1]), X, y, float(rng.uniform(0.02, 0.08)),
-                      batch_size, int(rng.integers(3, 6)), int(rng.integers(0, 2**31))))
+                      batch_size, int(rng.integers(3, 6)), _seed(rng)))
     return cases
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._calls import MomentumLoop
 from ._core import Exercise, Fn, Mistake, compare_values
+from ._shared import design as _design
 
 __all__ = ["softmax_cross_entropy", "softmax_gradient", "train_early_stopping", "accuracy",
            "confusion_matrix", "EXERCISES"]
@@ -158,7 +159,7 @@ def _grad_cases(rng):
     ]
     for _ in range(2):
         m, n, k = int(rng.integers(5, 9)), int(rng.integers(2, 5)), int(rng.integers(3, 6))
-        X = np.column_stack([np.ones(m), rng.normal(size=(m, n - 1))])
+        X = _design(rng, m, n)                    # drawn before W: the cases stay as they were
         cases.append((rng.normal(scale=0.5, size=(n, k)), X, _labels(rng, m, k)))
     return cases
 

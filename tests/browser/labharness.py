@@ -44,6 +44,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from gdcourse import _procs
+
 __all__ = [
     "CHROMIUM", "CHROMIUM_FLAGS", "BROKEN_WIDGET_TEXTS", "REPO", "course_source", "missing_browser",
     "free_port", "LabServer", "Chromium", "launch_chromium", "LabPage", "Slider", "Control",
@@ -376,26 +378,9 @@ class LabServer:
                     raise
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return _procs.log_tail(self.log_path, lines)
 
     # --- tear-down -------------------------------------------------------------------------
-
-    def _marked_pids(self) -> list[int]:
-        """Processes started by this server (it and its kernels), found by the marker."""
-        needle = f"{_MARKER}={self.run_id}".encode()
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-        return pids
 
     def stop(self):
         proc = self.proc
@@ -427,32 +412,14 @@ class LabServer:
             pass
 
     def _reap_strays(self):
-        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            pids = self._marked_pids() if sys.platform.startswith("linux") else []
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
-                                                      not _is_zombie(p) for p in pids):
-                time.sleep(0.1)
+        """End this server's stray processes (kernels it did not stop), found by the marker."""
+        _procs.end_marked(_MARKER, self.run_id)
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
 
 
 # ============================================================================================

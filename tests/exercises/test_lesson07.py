@@ -1,4 +1,5 @@
-"""The checkers of lesson 7 accept right answers and name each classic mistake.
+"""Lesson 7's checkers (gdcourse.exercises.lesson07) accept right answers and name each
+classic mistake.
 
 Right and wrong answers here are written independently of the package's
 reference code, the way learners write them (loops, scipy-free numpy,
@@ -9,27 +10,15 @@ differences and gdcourse.classify (a separate implementation).
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-from gdcourse import classify, gradcheck, grading
+from gdcourse import classify, gradcheck
 from gdcourse.exercises import CheckFailed, _core, available_lessons, get, lesson07, lesson_exercises
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import submissions as subs  # noqa: E402
-
-
-def _verdict(exercise, fn, fragment):
-    result = exercise.evaluate(fn)
-    if fragment is None:
-        assert result.passed, result
-    else:
-        assert result.status == "incorrect" and fragment in result.message, result
-    return result
+from .kit import round_trip, verdict as _verdict
 
 
 def test_discovery():
@@ -41,8 +30,6 @@ def test_discovery():
     source = Path(lesson07.__file__).read_text(encoding="utf-8")
     assert "from .lesson0" not in source                      # no other lesson's module
 
-
-# --- independent facts ------------------------------------------------------------------
 
 def test_fact_references_agree_with_the_engine():
     rng = np.random.default_rng(5)
@@ -57,6 +44,7 @@ def test_fact_references_agree_with_the_engine():
 
 
 # --- right answers, written as learners write them --------------------------------------
+
 
 def ce_loop(Z, y):
     total = 0.0
@@ -227,7 +215,8 @@ def test_the_learners_loop_trains_the_digits():
     assert classify.accuracy(model.scores(best, Xva), d.y[s.val]) > 0.93
 
 
-# --- the grader's path ------------------------------------------------------------------------
+# --- the grader's path: data on the wire ---------------------------------------------
+
 
 @pytest.mark.parametrize("exercise, right, wrong, fragment", [
     (lesson07.softmax_cross_entropy, ce_loop, ce_naive, "max-subtraction"),
@@ -237,47 +226,4 @@ def test_the_learners_loop_trains_the_digits():
     (lesson07.confusion_matrix, cm_loop, cm_swapped, "swapped"),
 ])
 def test_round_trip_through_the_wire(exercise, right, wrong, fragment):
-    cases = exercise.grading_cases(4242)
-    expected = [exercise.expected(c) for c in cases]
-    arrays: dict = {}
-    sent = [tuple(_core.decode(_core.encode(c, arrays), arrays)) for c in cases]
-    for fn, fragment_or_none in ((right, None), (wrong, fragment)):
-        out_arrays: dict = {}
-        trees = [_core.encode_outcome(o, out_arrays) for o in exercise.collect(fn, sent)]
-        outcomes = [_core.decode_outcome(t, out_arrays) for t in trees]
-        result = exercise.judge(sent, outcomes, expected)
-        if fragment_or_none is None:
-            assert result.passed, result
-        else:
-            assert result.status == "incorrect" and fragment_or_none in result.message, result
-
-
-def test_grader_runs_lesson07_in_child_processes(tmp_path):
-    good = ("def train_early_stopping(theta0, grad_fn, val_loss_fn, step, num_epochs, patience):\n"
-            "    theta, state = np.array(theta0, dtype=float), None\n"
-            "    hist = [val_loss_fn(theta)]\n"
-            "    best, bad = theta.copy(), 0\n"
-            "    for _ in range(num_epochs):\n"
-            "        theta, state = step(theta, grad_fn(theta), state)\n"
-            "        hist.append(val_loss_fn(theta))\n"
-            "        if hist[-1] < min(hist[:-1]):\n"
-            "            best, bad = theta.copy(), 0\n"
-            "        else:\n"
-            "            bad += 1\n"
-            "            if bad >= patience:\n"
-            "                break\n"
-            "    return best, np.array(hist)\n")
-    bad = ("def confusion_matrix(y_true, y_pred, n_classes):\n"
-           "    C = np.zeros((n_classes, n_classes))\n"
-           "    np.add.at(C, (y_pred, y_true), 1)\n"
-           "    return C\n")
-    folder = tmp_path / "submissions"
-    cells = [new_code_cell("import numpy as np"), subs.answer_cell("lesson07.train_early_stopping", good),
-             subs.answer_cell("lesson07.confusion_matrix", bad)]
-    subs.write(new_notebook(cells=cells), folder / "student.ipynb")
-    rows = grading.grade(folder, seed=7, timeout=20, jobs=1, lesson=7)
-    by = {r.exercise: r for r in rows}
-    assert by["lesson07.train_early_stopping"].status == "correct", by["lesson07.train_early_stopping"]
-    assert by["lesson07.confusion_matrix"].status == "incorrect"
-    assert "swapped" in by["lesson07.confusion_matrix"].message
-    assert by["lesson07.accuracy"].status == "missing"
+    round_trip(exercise, right, wrong, fragment)

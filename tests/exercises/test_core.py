@@ -1,12 +1,14 @@
-"""The shared exercise core: outcomes, feedback lines, comparisons, data on the wire."""
+"""The exercise core (gdcourse.exercises._core): outcomes, feedback lines, the Exercise
+object and the registry."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gdcourse.exercises import (CheckFailed, CodeRaised, Exercise, Fn, Incorrect, Mistake,
-                                NotAttempted, compare_values, get, lesson01, lesson_exercises)
+from gdcourse.exercises import (CheckFailed, CodeRaised, Exercise, Incorrect, Mistake,
+                                NotAttempted, available_lessons, get, lesson01, lesson06,
+                                lesson_exercises)
 from gdcourse.exercises import _core
 
 
@@ -134,47 +136,6 @@ def test_assert_check_failed_helper():
         toy._assert_check_failed(lambda x: 2 * x, contains="halved")
 
 
-@pytest.mark.parametrize("got, expected, fragment", [
-    ((1.0,), (1.0, 2.0), "2 values"),
-    (np.zeros((3, 2)), np.zeros((2, 3)), "transposed"),
-    (np.zeros((4, 4)), np.zeros(4), "(m, m)"),
-    (np.zeros((4, 1)), np.zeros(4), "flat"),
-    (np.array([1.0, np.nan]), np.array([1.0, 2.0]), "NaN"),
-    (np.array([1, 2]), np.array([1.5, 2.5]), "integer dtype"),
-    (2.0, 1.0, "2 times"),
-    (np.ones((2, 2)), 1.0, "single number"),
-    ([1.0, 2.0], [1.0, 2.0, 3.0], "3 entries"),
-])
-def test_compare_values_messages(got, expected, fragment):
-    message = compare_values(got, expected)
-    assert message is not None and fragment in message
-
-
-def test_compare_values_accepts_equivalent_answers():
-    assert compare_values(np.float64(0.1 + 0.2), 0.3) is None
-    assert compare_values(np.array(0.5), 0.5) is None
-    assert compare_values([1.0, 2.0], [1.0, 2.0]) is None
-    assert compare_values(np.array([1.0, 2.0]), [1.0, 2.0]) is None
-    assert compare_values((np.ones(2), 1.0), (np.ones(2), 1.0)) is None
-
-
-def test_fn_and_wire_round_trip():
-    f = Fn("np.sum(a * theta ** 2)", a=np.array([1.0, 2.0]))
-    assert f(np.array([1.0, 1.0])) == 3.0
-    value = (np.arange(3.0), [1, 2.5], {"k": np.float64(2.0)}, None, True, f, "text", object())
-    arrays = {}
-    tree = _core.encode(value, arrays)
-    assert all(isinstance(a, np.ndarray) for a in arrays.values())
-    back = _core.decode(tree, arrays)
-    np.testing.assert_array_equal(back[0], np.arange(3.0))
-    assert back[1] == [1, 2.5] and isinstance(back[2]["k"], np.float64)
-    assert back[3] is None and back[4] is True and back[6] == "text"
-    assert back[5](np.array([1.0, 1.0])) == 3.0
-    assert isinstance(back[7], _core.Opaque)
-    # an opaque value is judged as a wrong type, not crashed on
-    assert "NumPy array" in compare_values(back[7], np.zeros(2))
-
-
 def test_registry():
     assert get("lesson01.predict") is lesson01.predict
     assert [e.name for e in lesson_exercises("lesson01")] == ["predict", "compute_cost",
@@ -184,6 +145,19 @@ def test_registry():
         get("lesson01.nope")
     with pytest.raises(ValueError):
         Exercise("Predict", lambda: None, cases=lambda rng: [()])
+
+
+def test_discovery_for_grade_and_check():
+    assert {"lesson04", "lesson05", "lesson06"} <= set(available_lessons())
+    assert [e.name for e in lesson_exercises("lesson04")] == [
+        "minibatch_indices", "minibatch_epoch", "updates_per_epoch", "train_epochs"]
+    assert [e.name for e in lesson_exercises("lesson05")] == [
+        "sigmoid_derivative", "xavier_init", "he_init", "clip_by_norm", "backward_pass"]
+    assert [e.name for e in lesson_exercises("lesson06")] == [
+        "momentum_step", "rmsprop_step", "adam_step"]
+    assert get("lesson06.adam_step") is lesson06.adam_step
+    for lesson in ("lesson04", "lesson05", "lesson06"):
+        assert _core.preamble(lesson) == "import numpy as np\n"
 
 
 def test_check_does_not_leak_numpy_warnings():
