@@ -345,19 +345,155 @@ filterwarnings =
 """
 
 
+#: run in the kernel before any cell (an IPython startup file): every warning and every WARNING
+#: from matplotlib's log is written to $GDCOURSE_TEST_KERNEL_LOG. Raising would not do: a figure is
+#: drawn by IPython's display formatter, which prints an exception and lets the cell pass.
+_KERNEL_STARTUP = """
+import logging, os, warnings
+
+_log_path = os.environ["GDCOURSE_TEST_KERNEL_LOG"]
+
+def _record(text):
+    with open(_log_path, "a", encoding="utf-8") as f:
+        f.write(text.replace("\\n", " ") + "\\n")
+
+def _showwarning(message, category, filename, lineno, file=None, line=None):
+    _record(f"warning {category.__name__}: {message} ({filename}:{lineno})")
+
+warnings.simplefilter("always")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+warnings.showwarning = _showwarning
+
+class _Record(logging.Handler):
+    def emit(self, record):
+        _record(f"log {record.name}: {record.getMessage()}")
+
+logging.getLogger("matplotlib").addHandler(_Record(level=logging.WARNING))
+"""
+
+
+def kernel_env(tmp_path) -> tuple[dict, Path]:
+    """The environment for nbval's kernel: the repository importable, the recording startup file,
+    and the file it writes to."""
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-record.py").write_text(_KERNEL_STARTUP, encoding="utf-8")
+    log = tmp_path / "kernel-warnings.log"
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), GDCOURSE_TEST_KERNEL_LOG=str(log),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env.pop("GDCOURSE_LANG", None)          # the course folder says which language
+    return env, log
+
+
+def run_nbval(tmp_path, notebooks, env) -> subprocess.CompletedProcess:
+    (tmp_path / "pytest.ini").write_text(_PYTEST_INI, encoding="utf-8")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
+           "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--nbval-lax",
+           "--nbval-current-env", "--nbval-cell-timeout=120", *map(str, notebooks)]
+    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_missing_glyphs_in_the_kernel_are_recorded(tmp_path):
+    """The recording can fail: Japanese drawn with DejaVu Sans only, and inside $...$, is logged."""
+    import json
+
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "g", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                   "plt.rcParams['font.family'] = ['DejaVu Sans']\nfig, ax = plt.subplots()\n"
+                   "ax.set_title('残差')\nax.set_xlabel(r'$残差$')\nfig.canvas.draw()\n"}]}
+    path = tmp_path / "glyphs.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    env, log = kernel_env(tmp_path)
+    run = run_nbval(tmp_path, [path], env)
+    assert run.returncode == 0, run.stdout[-3000:]
+    text = log.read_text(encoding="utf-8")
+    assert "missing from font" in text and "does not have a glyph" in text, text
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_japanese_lesson_1_and_its_exercises_run_under_nbval(tmp_path):
     """The built notebooks execute as the English ones do (the repository's conftest judges the
-    exercise check cells: each must fail as not attempted)."""
-    written = i18n.translate_course(ROOT, I18N, "ja", tmp_path / "ja")
+    exercise check cells: each must fail as not attempted), in a course folder marked Japanese as
+    ``gdcourse new --lang ja`` marks it, with no matplotlib warning and no missing glyph."""
+    course = tmp_path / "ja"
+    written = i18n.translate_course(ROOT, I18N, "ja", course)
+    i18n.mark_course_language(course, "ja")
     targets = [p for p in written if p.name == "01_cost_function.ipynb"]
     assert {p.parent.name for p in targets} == {"lessons", "exercises"}
-    (tmp_path / "pytest.ini").write_text(_PYTEST_INI, encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
-           "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--nbval-lax",
-           "--nbval-current-env", "--nbval-cell-timeout=120", *map(str, targets)]
-    run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
+    # the Japanese code cells are the ones built, not English left in place
+    lesson = i18n._load_notebook(course / "lessons" / "01_cost_function.ipynb")
+    assert any("5つの点と当て推量" in i18n.cell_source(c) for c in lesson["cells"] if c["cell_type"] == "code")
+    env, log = kernel_env(tmp_path)
+    run = run_nbval(tmp_path, targets, env)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", run.stdout) and " failed" not in run.stdout
+    recorded = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert recorded == "", "the kernel warned or logged:\n" + recorded
+
+
+# ---------------------------------------------------------------- code cells
+
+def plant(source: str, kind: str) -> str | None:
+    """``source`` with one change to its code (not its strings or comments): the first number
+    changed, or the first name that is not a keyword "translated"; None if it has no such token."""
+    import keyword
+
+    lines = source.splitlines(keepends=True)
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if kind == "number" and tok.type == tokenize.NUMBER:
+            new = "7" if tok.string != "7" else "8"
+        elif kind == "name" and tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+            new = tok.string + "_訳"
+        else:
+            continue
+        row, col = tok.start
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + new + line[col + len(tok.string):]
+        return "".join(lines)
+    return None
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_code_cells_are_translated_and_keep_cjk_outside_math(po_path):
+    from gdcourse import fonts
+
+    code = [e for e in polib.pofile(str(po_path)) if not e.obsolete and is_code(e)]
+    assert code, f"{po_path.relative_to(ROOT)} has no code-cell entry"
+    untranslated = [e.msgctxt for e in code if e.msgstr == e.msgid]
+    assert untranslated == [], "code cells whose comments and strings are all still English"
+    boxes = [f"{e.msgctxt}: {t!r}" for e in code for t in code_text(e.msgstr) if fonts.cjk_in_math(t)]
+    assert boxes == [], "CJK inside $...$ draws as boxes"
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_the_code_cell_check_fails_on_a_change_planted_in_translated_code(po_path):
+    """For every translated code cell, a changed number or a translated identifier is found by
+    the check, and a catalogue carrying it gives the English cell instead."""
+    english = english_of(po_path)
+    po = polib.pofile(str(po_path))
+    good = i18n.build_notebook(english, po)
+    cells = {c["id"]: i for i, c in enumerate(good["cells"])}
+    planted_any = 0
+    for entry in (e for e in po if not e.obsolete and is_code(e)):
+        index = cells[entry.msgctxt]
+        assert i18n.cell_source(good["cells"][index]) == entry.msgstr   # the translation is used
+        for kind in ("number", "name"):
+            changed = plant(entry.msgstr, kind)
+            if changed is None:
+                continue
+            planted_any += 1
+            bad = i18n.build_notebook(english, po)
+            bad["cells"][index]["source"] = changed
+            problems = i18n.check(english, bad)
+            assert len(problems) == 1 and f"id {entry.msgctxt!r}" in problems[0], (kind, problems)
+            saved, entry.msgstr = entry.msgstr, changed
+            fallback = i18n.build_notebook(english, po)
+            entry.msgstr = saved
+            assert i18n.cell_source(fallback["cells"][index]) == entry.msgid
+            assert i18n.check(english, fallback) == []
+    assert planted_any
