@@ -2,7 +2,8 @@
 
 The English notebooks are the only source. Each notebook and language has one catalogue::
 
-    i18n/pot/lessons/01_cost_function.pot      generated: one entry per markdown cell
+    i18n/pot/lessons/01_cost_function.pot      generated: one entry per markdown cell and per
+                                               code cell with comments or strings
     i18n/ja/lessons/01_cost_function.po        edited by translators (Poedit, Weblate, msgmerge)
     i18n/ja/exercises/01_cost_function.po
 
@@ -13,7 +14,8 @@ tools work on them. The steps:
 * :func:`update` — msgmerge semantics, keyed by cell id: a cell whose English changed keeps its
   old translation but turns *fuzzy* (with the old English as ``#| msgid``); a new cell gets an
   empty entry; a removed cell's entry becomes obsolete (``#~``);
-* :func:`build` — the English notebook with each markdown cell replaced by its translation; a
+* :func:`build` — the English notebook with each markdown cell replaced by its translation (and
+  each code cell, when its translation differs from the English only in strings and comments); a
   fuzzy, missing, obsolete or empty entry, or one whose ``msgid`` is not the cell's current English,
   leaves the English text: a learner never sees stale text;
 * :func:`check` — a built notebook against its English source: same cells, same ids and types,
@@ -30,6 +32,7 @@ import argparse
 import copy
 import io
 import json
+import re
 import sys
 import tokenize
 from dataclasses import dataclass
@@ -41,6 +44,7 @@ from ._notebook import cell_source, read_notebook
 
 __all__ = ["LANGUAGES", "LANG_CHOICES", "course_language", "mark_course_language", "lab_settings_dir",
            "language_pack_installed", "extract", "update", "build", "build_notebook", "check", "statistics",
+           "translated_code", "CODE_CELL_COMMENT",
            "Statistics", "catalogue_path", "template_path", "translate_course", "I18nError"]
 
 #: the course's languages: code -> (JupyterLab locale, language-pack distribution on PyPI)
@@ -102,16 +106,86 @@ def _markdown(nb: dict, where: str) -> list[tuple[str, str]]:
 
 
 def extract(notebook, *, name: str | None = None) -> polib.POFile:
-    """The template of a notebook: one entry per non-empty markdown cell (msgctxt = cell id)."""
+    """The template of a notebook, in cell order (msgctxt = cell id): one entry per non-empty
+    markdown cell, and one per code cell that has a comment or a string literal (its whole source,
+    see :func:`_code_cells`)."""
     where = name or str(notebook)
     nb = _load_notebook(notebook)
     pot = polib.POFile(wrapwidth=0)
     pot.metadata = dict(_HEADER)
-    for cell_id, source in _markdown(nb, where):
-        if source.strip():
-            pot.append(polib.POEntry(msgctxt=cell_id, msgid=source, msgstr="",
+    markdown = dict(_markdown(nb, where))
+    code = dict(_code_cells(nb, where))
+    for cell in nb["cells"]:
+        cell_id = cell.get("id")
+        if cell.get("cell_type") == "markdown" and markdown.get(cell_id, "").strip():
+            pot.append(polib.POEntry(msgctxt=cell_id, msgid=markdown[cell_id], msgstr="",
+                                     occurrences=[(Path(where).name, cell_id)]))
+        elif cell.get("cell_type") == "code" and cell_id in code:
+            pot.append(polib.POEntry(msgctxt=cell_id, msgid=code[cell_id], msgstr="",
+                                     comment=CODE_CELL_COMMENT,
                                      occurrences=[(Path(where).name, cell_id)]))
     return pot
+
+
+# ---------------------------------------------------------------- code cells in the catalogues
+#
+# A code cell is one catalogue entry holding its whole source (msgctxt = cell id), not one entry
+# per string: the translator sees each string and comment in its context (a title next to the call
+# that draws it), ordinary PO tools need nothing special, and "same code" is enforced by the
+# token-stream check rather than by rebuilding the cell from fragments. A code edit in English
+# turns the entry fuzzy like any other change; a translation whose code differs from the English
+# beyond strings and comments is never used (build_notebook falls back to the English cell).
+
+#: the extracted comment (``#.``) of a code-cell entry: what a translator may change
+CODE_CELL_COMMENT = ("code cell: translate only comments and string literals that a learner "
+                     "reads; keep every name, number, dictionary key and format spec (checked), "
+                     "the '# exercise:' line (checked) and the '# your code here' marker")
+
+# the line that tells the grader and self-check which exercise a cell answers
+_EXERCISE_LINE = re.compile(r"^[ \t]*# exercise:.*$", re.M)
+
+
+def _has_text(source: str) -> bool:
+    """Whether a code cell has a comment or a string literal (something a translator may touch)."""
+    text = "".join(_ipython_line(line) for line in source.splitlines(keepends=True))
+    try:
+        return any(tok.type in (tokenize.COMMENT, tokenize.STRING)
+                   or (_FSTRING_START is not None and tok.type == _FSTRING_START)
+                   for tok in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+
+
+def _code_cells(nb: dict, where: str) -> list[tuple[str, str]]:
+    """(cell id, source) of every code cell with a comment or string literal; each must have a
+    unique id. Cells with neither have nothing to translate and get no entry."""
+    found, seen = [], {i for i, _ in _markdown(nb, where)}
+    for index, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        cell_id, source = cell.get("id"), cell_source(cell)
+        if not _has_text(source):
+            continue
+        if not isinstance(cell_id, str) or not cell_id:
+            raise I18nError(f"{where}: code cell {index} has no id; cell ids key the "
+                            "catalogues (nbformat 4.5 or newer)")
+        if cell_id in seen:
+            raise I18nError(f"{where}: cell id {cell_id!r} appears twice")
+        seen.add(cell_id)
+        found.append((cell_id, source))
+    return found
+
+
+def translated_code(entry: polib.POEntry | None, english: str) -> str | None:
+    """The translated source of a code cell, or None when it must stay English: the entry is not
+    current (see :func:`_usable`) or its code differs from the English beyond strings and comments."""
+    if not _usable(entry, english):
+        return None
+    if code_tokens(entry.msgstr) != code_tokens(english):
+        return None
+    if _EXERCISE_LINE.findall(entry.msgstr) != _EXERCISE_LINE.findall(english):
+        return None
+    return entry.msgstr
 
 
 def update(po: polib.POFile | None, pot: polib.POFile, *, lang: str | None = None) -> polib.POFile:
@@ -133,7 +207,7 @@ def update(po: polib.POFile | None, pot: polib.POFile, *, lang: str | None = Non
         new.metadata["Language"] = lang
     for ref in pot:
         entry = polib.POEntry(msgctxt=ref.msgctxt, msgid=ref.msgid, msgstr="",
-                              occurrences=list(ref.occurrences))
+                              comment=ref.comment, occurrences=list(ref.occurrences))
         before = old.pop(ref.msgctxt, None)
         if before is not None:
             entry.msgstr = before.msgstr
@@ -165,10 +239,15 @@ def build_notebook(notebook, po: polib.POFile | None, *, lang: str | None = None
     nb = copy.deepcopy(_load_notebook(notebook))
     entries = {} if po is None else {e.msgctxt: e for e in po if not e.obsolete}
     for cell in nb["cells"]:
-        if cell.get("cell_type") != "markdown":
-            continue
         english = cell_source(cell)
         entry = entries.get(cell.get("id"))
+        if cell.get("cell_type") == "code":
+            code = translated_code(entry, english)
+            if code is not None:
+                cell["source"] = _lines(code)
+            continue
+        if cell.get("cell_type") != "markdown":
+            continue
         if _usable(entry, english):
             cell["source"] = _lines(entry.msgstr)
     if lang is not None:
@@ -290,6 +369,9 @@ def check(english, translated) -> list[str]:
             if ta != tb:
                 problems.append(f"{label}: code differs beyond strings and comments: "
                                 f"{_first_difference(ta, tb)}")
+            elif _EXERCISE_LINE.findall(cell_source(a)) != _EXERCISE_LINE.findall(cell_source(b)):
+                problems.append(f"{label}: its '# exercise:' line differs from the English "
+                                "(the grader reads it)")
         elif a["cell_type"] == "raw" and cell_source(a) != cell_source(b):
             problems.append(f"{label}: raw cell differs")
     return problems

@@ -33,7 +33,14 @@ def english():
                     ("markdown", "d", ""))
 
 
+#: the fixture's code cell "b" with its comment and string translated (the code itself unchanged)
+CODE_JA = "x = 1  # 一\nprint('こんにちは', x)\n"
+
+
 def translated_po(english, **texts) -> polib.POFile:
+    """A Japanese catalogue of ``english``: the markdown entries as given (others empty), the
+    code cell translated unless told otherwise."""
+    texts.setdefault("b", CODE_JA)
     po = i18n.update(None, i18n.extract(english), lang="ja")
     for entry in po:
         entry.msgstr = texts.get(entry.msgctxt, "")
@@ -43,8 +50,11 @@ def translated_po(english, **texts) -> polib.POFile:
 def test_extract_one_entry_per_nonempty_markdown_cell_keyed_by_id(english):
     pot = i18n.extract(english)
     assert [(e.msgctxt, e.msgid) for e in pot] == [("a", "# Title\n\nSome *text*."),
+                                                   ("b", "x = 1  # one\nprint('hello', x)\n"),
                                                    ("c", "Second cell.")]
     assert all(e.msgstr == "" for e in pot)
+    # the code cell's entry tells the translator what may change; markdown entries say nothing
+    assert [e.comment == i18n.CODE_CELL_COMMENT for e in pot] == [False, True, False]
 
 
 def test_extract_refuses_markdown_without_or_with_duplicate_ids(english):
@@ -59,8 +69,7 @@ def test_extract_refuses_markdown_without_or_with_duplicate_ids(english):
 def test_build_translates_markdown_and_keeps_code(english):
     po = translated_po(english, a="# 題名\n\n本文。", c="二つ目。")
     built = i18n.build_notebook(english, po, lang="ja")
-    assert [cell_source(c) for c in built["cells"]] == [
-        "# 題名\n\n本文。", "x = 1  # one\nprint('hello', x)\n", "二つ目。", ""]
+    assert [cell_source(c) for c in built["cells"]] == ["# 題名\n\n本文。", CODE_JA, "二つ目。", ""]
     assert built["metadata"]["gdcourse"]["lang"] == "ja"
     assert i18n.check(english, built) == []
     assert cell_source(english["cells"][0]) == "# Title\n\nSome *text*."  # the source is untouched
@@ -76,7 +85,7 @@ def test_a_changed_english_cell_turns_fuzzy_and_falls_back_to_english(english):
     assert "fuzzy" in entry.flags and entry.msgstr == "二つ目。"
     assert entry.previous_msgid == "Second cell."
     stats = i18n.statistics(merged)
-    assert (stats.translated, stats.fuzzy, stats.untranslated) == (1, 1, 0)
+    assert (stats.translated, stats.fuzzy, stats.untranslated) == (2, 1, 0)
     assert not stats.complete
     built = i18n.build_notebook(changed, merged)
     assert cell_source(built["cells"][2]) == "Second cell, reworded."   # English, not stale text
@@ -94,9 +103,9 @@ def test_update_adds_new_cells_and_obsoletes_removed_ones(english):
     later["cells"][2] = {"cell_type": "markdown", "id": "new", "metadata": {}, "source": "New."}
     merged = i18n.update(po, i18n.extract(later))
     live = {e.msgctxt: e for e in merged if not e.obsolete}
-    assert set(live) == {"a", "new"} and live["new"].msgstr == "" and live["a"].msgstr == "題名"
+    assert set(live) == {"a", "b", "new"} and live["new"].msgstr == "" and live["a"].msgstr == "題名"
     assert [e.msgctxt for e in merged if e.obsolete] == ["c"]
-    assert str(i18n.statistics(merged)) == ("1 translated messages, 0 fuzzy translations, "
+    assert str(i18n.statistics(merged)) == ("2 translated messages, 0 fuzzy translations, "
                                             "1 untranslated messages")
 
 
@@ -110,17 +119,17 @@ def test_missing_catalogue_or_entry_gives_english(english, tmp_path):
 
 def test_statistics_agree_with_msgfmt(english, tmp_path):
     po = translated_po(english, a="題名", c="二つ目。")
-    po[1].flags.append("fuzzy")
+    po[2].flags.append("fuzzy")
     path = tmp_path / "x.po"
     po.save(str(path))
-    assert str(i18n.statistics(path)) == ("1 translated messages, 1 fuzzy translations, "
+    assert str(i18n.statistics(path)) == ("2 translated messages, 1 fuzzy translations, "
                                           "0 untranslated messages")
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         pytest.skip("GNU gettext's msgfmt is not installed")
     out = subprocess.run([msgfmt, "--statistics", "-o", "/dev/null", str(path)],
                          capture_output=True, text=True, check=True)
-    assert "1 translated message, 1 fuzzy translation" in out.stderr
+    assert "2 translated messages, 1 fuzzy translation" in out.stderr
 
 
 def test_empty_catalogue_is_not_complete():
@@ -163,6 +172,62 @@ def test_check_fails_on_cell_count_ids_and_types(english):
     retyped = copy.deepcopy(english)
     retyped["cells"][1]["cell_type"] = "markdown"
     assert any("English is a code cell" in p for p in i18n.check(english, retyped))
+
+
+# ------------------------------------------------------------------ code cells in the catalogues
+
+def test_code_cells_without_comments_or_strings_get_no_entry():
+    nb = notebook(("code", "p", "panel = make(d)\npanel\n"), ("code", "q", "x = 1  # one\n"),
+                  ("code", "r", "s = f'{x}'\n"))
+    assert [e.msgctxt for e in i18n.extract(nb)] == ["q", "r"]
+    del nb["cells"][1]["id"]
+    with pytest.raises(i18n.I18nError, match="code cell 1 has no id"):
+        i18n.extract(nb, name="x.ipynb")
+    nb["cells"][1]["id"] = "r"
+    with pytest.raises(i18n.I18nError, match="'r' appears twice"):
+        i18n.extract(nb)
+
+
+@pytest.mark.parametrize("bad", [
+    "x = 2  # 一\nprint('こんにちは', x)\n",            # a number "translated"
+    "数 = 1  # 一\nprint('こんにちは', 数)\n",           # an identifier translated
+    "x = 1  # 一\nprint('こんにちは', x, x)\n",         # an argument added
+    "x = 1  # 一\nprint('こんにちは', x\n",             # broken code
+])
+def test_a_code_translation_that_changes_code_is_never_used(english, bad):
+    po = translated_po(english, a="題名", b=bad)
+    built = i18n.build_notebook(english, po)
+    assert cell_source(built["cells"][1]) == "x = 1  # one\nprint('hello', x)\n"
+    assert cell_source(built["cells"][0]) == "題名"       # the rest of the notebook is translated
+    assert i18n.check(english, built) == []
+    assert i18n.translated_code(po[1], cell_source(english["cells"][1])) is None
+    assert i18n.translated_code(translated_po(english)[1], cell_source(english["cells"][1])) == CODE_JA
+
+
+def test_the_exercise_line_of_a_code_cell_stays_english():
+    src = '# exercise: lesson01.predict\ndef predict(theta, X):\n    """Return Xθ."""\n'
+    nb = notebook(("code", "e", src))
+    po = i18n.update(None, i18n.extract(nb), lang="ja")
+    good = src.replace("Return Xθ.", "Xθ を返す。")
+    po[0].msgstr = good
+    assert cell_source(i18n.build_notebook(nb, po)["cells"][0]) == good
+    po[0].msgstr = good.replace("# exercise:", "# 演習:")     # a comment, but the grader reads it
+    assert cell_source(i18n.build_notebook(nb, po)["cells"][0]) == src
+    other = copy.deepcopy(nb)
+    other["cells"][0]["source"] = po[0].msgstr
+    assert any("'# exercise:' line differs" in p for p in i18n.check(nb, other))
+
+
+def test_a_changed_english_code_cell_turns_fuzzy_and_falls_back_to_english(english):
+    po = translated_po(english, a="題名", c="二つ目。")
+    changed = copy.deepcopy(english)
+    changed["cells"][1]["source"] = "x = 2  # one\nprint('hello', x)\n"
+    merged = i18n.update(po, i18n.extract(changed))
+    entry = next(e for e in merged if e.msgctxt == "b")
+    assert "fuzzy" in entry.flags and entry.msgstr == CODE_JA
+    assert entry.comment == i18n.CODE_CELL_COMMENT
+    built = i18n.build_notebook(changed, merged)
+    assert cell_source(built["cells"][1]) == "x = 2  # one\nprint('hello', x)\n"
 
 
 def test_code_tokens_handle_magics_and_untokenizable_code():

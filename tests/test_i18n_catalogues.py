@@ -11,18 +11,23 @@ For every catalogue ``i18n/<lang>/<folder>/<name>.po``:
 * French and Chinese follow their typography (no-break spaces before French : ; ? !, full-width
   Chinese punctuation);
 * the built notebook passes the code-cell check (same cells and ids, code equal up to strings and
-  comments).
+  comments), and that check fails on a change planted in the code of every translated code cell;
+* a code cell's entry translates what the learner reads (its comments and strings differ from the
+  English) and keeps CJK outside ``$...$`` in its strings (mathtext would draw boxes).
 
-The Japanese lesson 1 and its exercises are also executed under nbval (slow).
+The Japanese lesson 1 and its exercises are also executed under nbval (slow), with every
+matplotlib warning and missing-glyph log message of the kernel recorded and required to be none.
 """
 
 from __future__ import annotations
 
 import collections
+import io
 import os
 import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import polib
@@ -37,6 +42,34 @@ CATALOGUES = sorted(p for lang in i18n.LANGUAGES for p in (I18N / lang).rglob("*
 
 def english_of(po_path: Path) -> Path:
     return ROOT / po_path.parent.name / (po_path.stem + ".ipynb")
+
+
+def is_code(entry: polib.POEntry) -> bool:
+    """Whether an entry holds a code cell (the rest hold markdown)."""
+    return entry.comment == i18n.CODE_CELL_COMMENT
+
+
+_QUOTED = re.compile(r"""^([A-Za-z]*)('\'\'|"\"\"|'|")(.*)\2$""", re.S)
+
+
+def code_text(source: str) -> list[str]:
+    """What a translator writes in a code cell: each comment (without its ``#``) and the body of
+    each string literal (an f-string's ``{...}`` fields set aside)."""
+    pieces = []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            pieces.append(tok.string[1:])
+        elif tok.type == tokenize.STRING:
+            prefix, _, body = _QUOTED.match(tok.string).groups()
+            pieces.append(re.sub(r"\{[^{}]*\}", "\x00", body) if "f" in prefix.lower() else body)
+        elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", None):
+            pieces.append(tok.string)
+    return pieces
+
+
+def test_code_text_reads_comments_and_string_bodies_only():
+    src = 'x = f"J = {j:.4f} ok"  # note: here\nprint(r"$a$", \'b\', x[1:2])\n'
+    assert code_text(src) == ["J = \x00 ok", " note: here", "$a$", "b"]
 
 
 @pytest.mark.parametrize("lang", sorted(i18n.LANGUAGES))
@@ -169,7 +202,7 @@ def test_translations_render_to_the_same_elements(po_path):
     pytest.importorskip("markdown_it")
     problems = []
     for e in polib.pofile(str(po_path)):
-        if not e.obsolete and rendered(e.msgid) != rendered(e.msgstr):
+        if not e.obsolete and not is_code(e) and rendered(e.msgid) != rendered(e.msgstr):
             a, b = rendered(e.msgid), rendered(e.msgstr)
             problems.append(f"{e.msgctxt}: English only {dict(a - b)}, translation only {dict(b - a)}")
     assert problems == []
@@ -264,8 +297,31 @@ def test_typography_check_catches_known_faults():
 def test_translations_follow_the_language_typography(po_path):
     lang = po_path.parts[-3]
     problems = [f"{e.msgctxt}: {fault}" for e in polib.pofile(str(po_path)) if not e.obsolete
-                for fault in typography_faults(lang, e.msgstr)]
+                for text in (translated_text(e) if is_code(e) else [e.msgstr])
+                for fault in typography_faults(lang, text)]
     assert problems == []
+
+
+def translated_text(entry: polib.POEntry) -> list[str]:
+    """The comments and strings of a code cell's translation that are not the English ones (the
+    English left as it is, such as ``"tab:orange"`` or ``# exercise: lesson01.predict``, is code
+    for the machine, not prose)."""
+    english = set(code_text(entry.msgid))
+    return [t for t in code_text(entry.msgstr) if t not in english]
+
+
+def test_typography_of_a_code_cell_is_judged_on_its_translated_strings_and_comments():
+    nb = "\u00a0"
+    english = 'ax.plot(x, color="tab:red", label="cost: $J$")  # the slope: θ1\nX[:, 1]\n'
+    good = f'ax.plot(x, color="tab:red", label="coût{nb}: $J$")  # la pente{nb}: θ1\nX[:, 1]\n'
+    faults = [f for t in translated_text(polib.POEntry(msgid=english, msgstr=good))
+              for f in typography_faults("fr", t)]
+    assert faults == []
+    faults = [f for t in translated_text(polib.POEntry(msgid=english, msgstr=good.replace(nb, " ")))
+              for f in typography_faults("fr", t)]
+    assert len(faults) == 2
+    zh = polib.POEntry(msgid='print("residuals:", r)\n', msgstr='print("残差:", r)\n')
+    assert [f for t in translated_text(zh) for f in typography_faults("zh", t)]
 
 
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
@@ -289,19 +345,155 @@ filterwarnings =
 """
 
 
+#: run in the kernel before any cell (an IPython startup file): every warning and every WARNING
+#: from matplotlib's log is written to $GDCOURSE_TEST_KERNEL_LOG. Raising would not do: a figure is
+#: drawn by IPython's display formatter, which prints an exception and lets the cell pass.
+_KERNEL_STARTUP = """
+import logging, os, warnings
+
+_log_path = os.environ["GDCOURSE_TEST_KERNEL_LOG"]
+
+def _record(text):
+    with open(_log_path, "a", encoding="utf-8") as f:
+        f.write(text.replace("\\n", " ") + "\\n")
+
+def _showwarning(message, category, filename, lineno, file=None, line=None):
+    _record(f"warning {category.__name__}: {message} ({filename}:{lineno})")
+
+warnings.simplefilter("always")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+warnings.showwarning = _showwarning
+
+class _Record(logging.Handler):
+    def emit(self, record):
+        _record(f"log {record.name}: {record.getMessage()}")
+
+logging.getLogger("matplotlib").addHandler(_Record(level=logging.WARNING))
+"""
+
+
+def kernel_env(tmp_path) -> tuple[dict, Path]:
+    """The environment for nbval's kernel: the repository importable, the recording startup file,
+    and the file it writes to."""
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-record.py").write_text(_KERNEL_STARTUP, encoding="utf-8")
+    log = tmp_path / "kernel-warnings.log"
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), GDCOURSE_TEST_KERNEL_LOG=str(log),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env.pop("GDCOURSE_LANG", None)          # the course folder says which language
+    return env, log
+
+
+def run_nbval(tmp_path, notebooks, env) -> subprocess.CompletedProcess:
+    (tmp_path / "pytest.ini").write_text(_PYTEST_INI, encoding="utf-8")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
+           "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--nbval-lax",
+           "--nbval-current-env", "--nbval-cell-timeout=120", *map(str, notebooks)]
+    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_missing_glyphs_in_the_kernel_are_recorded(tmp_path):
+    """The recording can fail: Japanese drawn with DejaVu Sans only, and inside $...$, is logged."""
+    import json
+
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "id": "g", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                   "plt.rcParams['font.family'] = ['DejaVu Sans']\nfig, ax = plt.subplots()\n"
+                   "ax.set_title('残差')\nax.set_xlabel(r'$残差$')\nfig.canvas.draw()\n"}]}
+    path = tmp_path / "glyphs.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    env, log = kernel_env(tmp_path)
+    run = run_nbval(tmp_path, [path], env)
+    assert run.returncode == 0, run.stdout[-3000:]
+    text = log.read_text(encoding="utf-8")
+    assert "missing from font" in text and "does not have a glyph" in text, text
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_japanese_lesson_1_and_its_exercises_run_under_nbval(tmp_path):
     """The built notebooks execute as the English ones do (the repository's conftest judges the
-    exercise check cells: each must fail as not attempted)."""
-    written = i18n.translate_course(ROOT, I18N, "ja", tmp_path / "ja")
+    exercise check cells: each must fail as not attempted), in a course folder marked Japanese as
+    ``gdcourse new --lang ja`` marks it, with no matplotlib warning and no missing glyph."""
+    course = tmp_path / "ja"
+    written = i18n.translate_course(ROOT, I18N, "ja", course)
+    i18n.mark_course_language(course, "ja")
     targets = [p for p in written if p.name == "01_cost_function.ipynb"]
     assert {p.parent.name for p in targets} == {"lessons", "exercises"}
-    (tmp_path / "pytest.ini").write_text(_PYTEST_INI, encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
-           "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path), "--nbval-lax",
-           "--nbval-current-env", "--nbval-cell-timeout=120", *map(str, targets)]
-    run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
+    # the Japanese code cells are the ones built, not English left in place
+    lesson = i18n._load_notebook(course / "lessons" / "01_cost_function.ipynb")
+    assert any("5つの点と当て推量" in i18n.cell_source(c) for c in lesson["cells"] if c["cell_type"] == "code")
+    env, log = kernel_env(tmp_path)
+    run = run_nbval(tmp_path, targets, env)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", run.stdout) and " failed" not in run.stdout
+    recorded = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert recorded == "", "the kernel warned or logged:\n" + recorded
+
+
+# ---------------------------------------------------------------- code cells
+
+def plant(source: str, kind: str) -> str | None:
+    """``source`` with one change to its code (not its strings or comments): the first number
+    changed, or the first name that is not a keyword "translated"; None if it has no such token."""
+    import keyword
+
+    lines = source.splitlines(keepends=True)
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if kind == "number" and tok.type == tokenize.NUMBER:
+            new = "7" if tok.string != "7" else "8"
+        elif kind == "name" and tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+            new = tok.string + "_訳"
+        else:
+            continue
+        row, col = tok.start
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + new + line[col + len(tok.string):]
+        return "".join(lines)
+    return None
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_code_cells_are_translated_and_keep_cjk_outside_math(po_path):
+    from gdcourse import fonts
+
+    code = [e for e in polib.pofile(str(po_path)) if not e.obsolete and is_code(e)]
+    assert code, f"{po_path.relative_to(ROOT)} has no code-cell entry"
+    untranslated = [e.msgctxt for e in code if e.msgstr == e.msgid]
+    assert untranslated == [], "code cells whose comments and strings are all still English"
+    boxes = [f"{e.msgctxt}: {t!r}" for e in code for t in code_text(e.msgstr) if fonts.cjk_in_math(t)]
+    assert boxes == [], "CJK inside $...$ draws as boxes"
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(I18N)))
+def test_the_code_cell_check_fails_on_a_change_planted_in_translated_code(po_path):
+    """For every translated code cell, a changed number or a translated identifier is found by
+    the check, and a catalogue carrying it gives the English cell instead."""
+    english = english_of(po_path)
+    po = polib.pofile(str(po_path))
+    good = i18n.build_notebook(english, po)
+    cells = {c["id"]: i for i, c in enumerate(good["cells"])}
+    planted_any = 0
+    for entry in (e for e in po if not e.obsolete and is_code(e)):
+        index = cells[entry.msgctxt]
+        assert i18n.cell_source(good["cells"][index]) == entry.msgstr   # the translation is used
+        for kind in ("number", "name"):
+            changed = plant(entry.msgstr, kind)
+            if changed is None:
+                continue
+            planted_any += 1
+            bad = i18n.build_notebook(english, po)
+            bad["cells"][index]["source"] = changed
+            problems = i18n.check(english, bad)
+            assert len(problems) == 1 and f"id {entry.msgctxt!r}" in problems[0], (kind, problems)
+            saved, entry.msgstr = entry.msgstr, changed
+            fallback = i18n.build_notebook(english, po)
+            entry.msgstr = saved
+            assert i18n.cell_source(fallback["cells"][index]) == entry.msgid
+            assert i18n.check(english, fallback) == []
+    assert planted_any
