@@ -53,7 +53,7 @@ import time
 from pathlib import Path
 
 __all__ = ["probe", "not_enforced", "FEATURES", "serve", "readable_roots", "read_result",
-           "write_result", "RESULT_NAME"]
+           "parse_result", "write_result", "RESULT_NAME"]
 
 #: what a child may be confined by, in the order the README lists them
 FEATURES = ("filesystem", "signals", "namespaces", "network", "limits", "processes")
@@ -606,13 +606,18 @@ def write_result(folder: str, result: dict, arrays: dict) -> None:  # pragma: no
 def read_result(path, max_bytes: int = 220 << 20) -> tuple[dict, dict]:
     """``(result, arrays)`` from :func:`write_result`'s file, which the answer wrote:
     read as data only (no object arrays, sizes checked); ``ValueError`` if malformed."""
-    import numpy as np
-    from numpy.lib import format as npy
-
     with open(path, "rb") as fh:
         raw = fh.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise ValueError("the results are too large")
+    return parse_result(raw)
+
+
+def parse_result(raw: bytes) -> tuple[dict, dict]:
+    """:func:`read_result` on the file's bytes."""
+    import numpy as np
+    from numpy.lib import format as npy
+
     if raw[:4] != _RESULT_MAGIC or len(raw) < 12:
         raise ValueError("not a result file")
     (size,) = struct.unpack_from("<Q", raw, 4)

@@ -39,6 +39,7 @@ import argparse
 import ast
 import copy
 import csv
+import hashlib
 import json
 import os
 import queue
@@ -434,6 +435,7 @@ class _Prepared(NamedTuple):
     expected: list          # the reference outputs
     preamble: str
     judge: object           # the exercise with its mistakes' outputs remembered (_MemoJudge)
+    verdicts: dict          # digest of an answer's result file -> its verdict
 
 
 def _case_key(case) -> tuple:
@@ -504,19 +506,26 @@ def _prepare(exercise, seed: int, folder: Path) -> _Prepared:
     decoded = [tuple(decode(c, arrays)) for c in tree]
     expected = [exercise.expected(c) for c in decoded]
     return _Prepared(str(path), decoded, expected, _core.preamble(exercise.lesson),
-                     _MemoJudge(exercise, expected))
+                     _MemoJudge(exercise, expected), {})
+
+
+_MAX_RESULT_BYTES = 220 << 20
 
 
 def _collect_files(folder: str, reply: dict):
-    """What the answer left: ``(result, arrays)`` or the reason it is unreadable, and the
-    last line of its stderr when it did not report."""
+    """What the answer left: ``(bytes of its result file, None)``, or ``(None, the last
+    line of its stderr)`` when it did not report, or ``(the exception, None)``."""
     path = Path(folder) / _sandbox.RESULT_NAME
-    if not path.is_file():
-        return None, _stderr_tail(Path(folder) / "stderr.txt")
     try:
-        return _sandbox.read_result(path), None
-    except Exception as exc:  # anything odd in what the child wrote
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_RESULT_BYTES + 1)
+    except FileNotFoundError:
+        return None, _stderr_tail(Path(folder) / "stderr.txt")
+    except OSError as exc:
         return exc, None
+    if len(raw) > _MAX_RESULT_BYTES:
+        return ValueError("the results are too large"), None
+    return raw, None
 
 
 def _run_answer(pool, number, exercise, sources, labels, prepared: _Prepared, timeout,
@@ -560,12 +569,25 @@ def _stderr_tail(path: Path) -> str:
 
 
 def _judge_result(found, prepared: _Prepared) -> _Verdict:
+    """The verdict on one result file; the same bytes (answers whose outputs are
+    identical, e.g. two copies of the reference or of one mistake) get the verdict
+    judged the first time: decoding and judging are functions of those bytes alone."""
+    if isinstance(found, bytes):
+        digest = hashlib.blake2b(found, digest_size=32).digest()
+        verdict = prepared.verdicts.get(digest)
+        if verdict is None:
+            verdict = prepared.verdicts[digest] = _judge_bytes(found, prepared)
+        return verdict
+    return _judge_bytes(found, prepared)
+
+
+def _judge_bytes(found, prepared: _Prepared) -> _Verdict:
     try:
         if isinstance(found, Exception):
             if "too large" in str(found):
                 return _Verdict("crashed", "the answer's results are too large")
             raise found
-        data, arrays = found
+        data, arrays = _sandbox.parse_result(found)
         load_error = data.get("load_error")
         if load_error == "not_implemented":
             return _Verdict("not_attempted", "not attempted: the stub still raises "
