@@ -13,13 +13,15 @@ How a submission is graded
 2. From each notebook only the **answer cells** are taken, found by exercise
    id.  When an answer cell appears twice, the last copy is graded (it is the
    one the notebook runs) and the ``review`` column says so.
-3. Each answer runs in a sandboxed child forked from a warm worker
+3. Each answer runs in a sandboxed child cloned from a warm worker
    (:mod:`gdcourse._sandbox`): its lesson's earlier answer cells first, then
    the answer, on inputs drawn from the instructor's ``--seed``.  The child
    holds the inputs and how to call the function, never a reference or a
-   mistake; it returns raw outputs as data (JSON + ``.npz`` loaded with
-   ``allow_pickle=False``), and this process computes the references and
-   judges, so nothing the student runs can change a verdict.
+   mistake; it returns raw outputs as data (JSON + raw arrays of plain dtypes,
+   :func:`gdcourse._sandbox.read_result`, no pickles), and this process
+   computes the references and judges, so nothing the student runs can change
+   a verdict.  The references, and the named mistakes' outputs on the grading
+   cases, are computed once per class (:class:`_MemoJudge`).
 4. Every student gets one row per exercise, whatever happens: ``correct``,
    ``incorrect``, ``error``, ``not_attempted``, ``timeout``, ``crashed``,
    ``missing``, ``unreadable``.  A crashed answer is retried once, alone, at
@@ -35,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import csv
+import hashlib
 import json
 import os
 import queue
@@ -43,10 +47,12 @@ import re
 import secrets
 import shutil
 import signal
+import select
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -274,33 +280,48 @@ class _Verdict(NamedTuple):
 
 
 class _WorkerProcess:
-    def __init__(self, config_line: bytes, log_path: Path, cwd: str):
+    def __init__(self, config: dict, log_path: Path, cwd: str, folder: str):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": cwd, "TMPDIR": cwd,
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "GDCOURSE_HEADLESS": "1", "LC_ALL": "C.UTF-8",
                "PYTHONDONTWRITEBYTECODE": "1", "GDCOURSE_LANG": _messages.get_language()}
+        self.folder = folder    # the answers' folder: one answer at a time, emptied between
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT, _PKG_ROOT],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log, cwd=cwd, env=env, start_new_session=True)
-        self.proc.stdin.write(config_line)
+        self.proc.stdin.write((json.dumps(dict(config, folder=folder)) + "\n").encode())
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+        self._pending = b""
+        line = self._readline(600.0)
         if not line.startswith(b'{"ready"'):
             self.close()
             raise RuntimeError(f"the grading worker did not start (see {log_path})")
 
+    def _readline(self, wait: float) -> bytes:
+        """One line from the worker within ``wait`` seconds (b"" if it closed or is late)."""
+        fd = self.proc.stdout.fileno()
+        poller = select.poll()          # not select(): no limit on descriptor numbers
+        poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + wait
+        while b"\n" not in self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(int(remaining * 1000) + 1):
+                return b""
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b""
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line + b"\n"
+
     def request(self, request: dict, wait: float) -> dict:
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
-        result: list = []
-        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline()),
-                                  daemon=True)
-        reader.start()
-        reader.join(wait)
-        if not result or not result[0]:
+        line = self._readline(wait)
+        if not line:
             raise RuntimeError("the grading worker stopped answering")
-        return json.loads(result[0])
+        return json.loads(line)
 
     def close(self, grace: float = 2.0):
         # end of input first: an idle worker then leaves and removes its pids cgroup
@@ -338,13 +359,14 @@ class _Pool:
     def __init__(self, jobs: int, features: dict, preambles: list, forbidden: list, tmp: str,
                  fresh: bool = False):
         self.fresh = fresh
-        self.config = (json.dumps({"features": features, "preambles": preambles,
-                                   "readable": _sandbox.readable_roots(forbidden)}) + "\n").encode()
+        self.config = {"features": features, "preambles": preambles, "processes": _MAX_PROCESSES,
+                       "readable": _sandbox.readable_roots(forbidden)}
         self.tmp, self.jobs = tmp, jobs
         self.idle: queue.Queue = queue.Queue()
         self.orders: queue.Queue = queue.Queue()
         self.all: list = []
         self.lock = threading.Lock()
+        self.started = 0
         self.spawner = threading.Thread(target=self._spawn_loop, name="gdcourse-workers",
                                         daemon=True)
         self.spawner.start()
@@ -353,8 +375,11 @@ class _Pool:
 
     def _spawn_loop(self):
         while self.orders.get():
+            self.started += 1
+            folder = str(Path(self.tmp) / f"worker{self.started}")
             try:
-                worker = _WorkerProcess(self.config, Path(self.tmp) / "workers.log", self.tmp)
+                worker = _WorkerProcess(self.config, Path(self.tmp) / "workers.log", self.tmp,
+                                        folder)
             except Exception as exc:
                 self.idle.put(exc)
                 continue
@@ -362,27 +387,34 @@ class _Pool:
                 self.all.append(worker)
             self.idle.put(worker)
 
-    def run(self, request: dict, wait: float) -> dict:
+    def run(self, request: dict, wait: float, collect: Callable) -> tuple:
+        """``(reply, collect(folder, reply))``: ``collect`` reads what the answer left in its
+        folder while the worker is still reserved (its next answer empties the folder)."""
         worker = self.idle.get()
         if self.fresh and not isinstance(worker, Exception):   # one interpreter per answer
             self.orders.put(True)
             try:
-                return worker.request(request, wait)
+                reply = worker.request(request, wait)
+                return reply, collect(worker.folder, reply)
             finally:
                 worker.close()
                 with self.lock:
                     self.all.remove(worker)
+                shutil.rmtree(worker.folder, ignore_errors=True)
         if isinstance(worker, Exception):
             self.orders.put(True)
             raise worker
         try:
             reply = worker.request(request, wait)
+            found = collect(worker.folder, reply)
         except Exception:
             worker.close(grace=0)
+            with self.lock:
+                self.all.remove(worker)
             self.orders.put(True)
             raise
         self.idle.put(worker)
-        return reply
+        return reply, found
 
     def close(self):
         self.orders.put(False)
@@ -392,52 +424,139 @@ class _Pool:
                 worker.close()
 
 
-def _remove_tree(path: Path) -> None:
-    """Remove a job folder even if something inside was still being written a moment ago."""
-    for _ in range(5):
-        shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():
-            return
-    shutil.rmtree(path, ignore_errors=True)
-
-
 _SIGNAL_WHY = {"SIGXCPU": N_(" (CPU time limit)"), "SIGKILL": "",
                "SIGSEGV": N_(" (a crash)"), "SIGXFSZ": N_(" (file size limit)")}
 
 
-def _run_answer(pool, number, exercise, job_dir: Path, sources, labels, prepared, timeout,
+class _Prepared(NamedTuple):
+    """What every answer to one exercise shares, computed once per class."""
+
+    cases_path: str         # <tmp>/cases/<id>: .json (the tree) + .npz (its arrays), for workers
+    cases: list             # the decoded cases, for judging
+    expected: list          # the reference outputs
+    preamble: str
+    judge: object           # the exercise with its mistakes' outputs remembered (_MemoJudge)
+    verdicts: dict          # digest of an answer's result file -> its verdict
+
+
+def _case_key(case) -> tuple:
+    """A key equal for copies of one case: arrays by content, anything else by identity
+    (the judge copies only the arrays of a case, see ``_core._copy_case``)."""
+    return tuple(("a", a.dtype.str, a.shape, a.tobytes()) if isinstance(a, np.ndarray)
+                 else ("i", id(a)) for a in case)
+
+
+class _MemoJudge:
+    """An exercise's judge that runs each named mistake once per grading case.
+
+    To name a mistake the judge runs every mistake function on the cases the answer
+    gets wrong and compares with the reference; the cases are the same for the whole
+    class, so those outputs and comparisons are remembered (mistakes are deterministic
+    functions of the case, like the reference).  Everything the learner's output takes
+    part in is computed afresh.
+    """
+
+    def __init__(self, exercise, expected: list):
+        self.exercise = exercise
+        self.view = copy.copy(exercise)
+        self._mistakes = {id(m.fn) for m in exercise.mistakes}
+        self._runs: dict = {}
+        self._compares: dict = {}
+        self._kept: list = list(expected)          # alive, so that their ids stay theirs
+        self._stable = {id(w) for w in expected}
+        self.view.run = self._run
+        self.view.compare = self._compare
+
+    def _run(self, fn, case):
+        if id(fn) not in self._mistakes:
+            return self.exercise.run(fn, case)
+        key = (id(fn), _case_key(case))
+        hit = self._runs.get(key)
+        if hit is None:
+            try:
+                hit = ("value", self.exercise.run(fn, case))
+            except Exception as exc:
+                hit = ("raised", exc)
+            self._runs[key] = hit
+            if hit[0] == "value" and isinstance(hit[1], tuple) and hit[1]:
+                self._kept.append(hit[1][0])
+                self._stable.add(id(hit[1][0]))
+        if hit[0] == "raised":
+            raise hit[1]
+        return hit[1]
+
+    def _compare(self, got, want):
+        if id(got) in self._stable and id(want) in self._stable:
+            key = (id(got), id(want))
+            if key not in self._compares:
+                self._compares[key] = self.exercise.compare(got, want)
+            return self._compares[key]
+        return self.exercise.compare(got, want)
+
+    def judge(self, cases, outcomes, expected):
+        return self.view.judge(cases, outcomes, expected)
+
+
+def _prepare(exercise, seed: int, folder: Path) -> _Prepared:
+    cases = exercise.grading_cases(seed)
+    arrays: dict = {}
+    tree = [encode(case, arrays) for case in cases]
+    path = folder / exercise.id
+    path.with_name(exercise.id + ".json").write_text(json.dumps(tree), encoding="utf-8")
+    np.savez(path.with_name(exercise.id + ".npz"), **arrays)
+    decoded = [tuple(decode(c, arrays)) for c in tree]
+    expected = [exercise.expected(c) for c in decoded]
+    return _Prepared(str(path), decoded, expected, _core.preamble(exercise.lesson),
+                     _MemoJudge(exercise, expected), {})
+
+
+_MAX_RESULT_BYTES = 220 << 20
+
+
+def _collect_files(folder: str, reply: dict):
+    """What the answer left: ``(bytes of its result file, None)``, or ``(None, the last
+    line of its stderr)`` when it did not report, or ``(the exception, None)``."""
+    path = Path(folder) / _sandbox.RESULT_NAME
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_RESULT_BYTES + 1)
+    except FileNotFoundError:
+        return None, _stderr_tail(Path(folder) / "stderr.txt")
+    except OSError as exc:
+        return exc, None
+    if len(raw) > _MAX_RESULT_BYTES:
+        return ValueError("the results are too large"), None
+    return raw, None
+
+
+def _run_answer(pool, number, exercise, sources, labels, prepared: _Prepared, timeout,
                 memory_mb) -> _Verdict:
-    tree, arrays, expected, preamble = prepared
-    job_dir.mkdir(parents=True)
-    (job_dir / "job.json").write_text(json.dumps({
-        "name": exercise.name, "call": exercise.run.wire(), "sources": sources,
-        "labels": labels, "preamble": preamble, "cases": tree}), encoding="utf-8")
-    np.savez(job_dir / "cases.npz", **arrays)
     limits = {"cpu": int(np.ceil(timeout)) + 1, "memory_mb": int(memory_mb),
               "processes": _MAX_PROCESSES}
-    reply = pool.run({"job": str(job_dir), "timeout": timeout, "limits": limits,
-                      "number": number}, wait=timeout + 30)
+    job = {"name": exercise.name, "call": exercise.run.wire(), "sources": sources,
+           "labels": labels, "preamble": prepared.preamble, "cases": prepared.cases_path}
+    reply, (found, tail) = pool.run({"job": job, "timeout": timeout, "limits": limits,
+                                     "number": number}, wait=timeout + 30,
+                                    collect=_collect_files)
     if reply.get("sandbox_error"):
         return _Verdict("crashed", _t("the sandbox could not be set up: {error}",
                                       error=_short(reply['sandbox_error'], 160)))
     if reply.get("timeout"):
         return _Verdict("timeout", _t("stopped after the time limit of {seconds} s "
                                       "(an infinite loop?)", seconds=f"{timeout:g}"))
-    result_json, result_npz = job_dir / "result.json", job_dir / "result.npz"
-    if not result_json.is_file() or not result_npz.is_file() or reply.get("exit") not in (0, None) \
-            or reply.get("signal"):
+    if found is None or reply.get("exit") not in (0, None) or reply.get("signal"):
         sig = reply.get("signal")
         if sig:
             name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
             return _Verdict("crashed", _t("the answer's process was killed by {signal}",
                                           signal=name) + (_t(_SIGNAL_WHY[name]) if _SIGNAL_WHY.get(name) else ""))
-        tail = _stderr_tail(job_dir / "stderr.txt")
+        tail = tail or ""
         if "MemoryError" in tail:
             return _Verdict("crashed", _t("ran out of memory (limit {mb} MB)", mb=f"{memory_mb:g}"))
         return _Verdict("crashed", _t("the answer's process exited (code {code}) before reporting "
                                       "results (os._exit or sys.exit?)", code=reply.get('exit'))
                         + (': ' + tail if tail else ''))
-    return _judge_files(exercise, result_json, result_npz, tree, arrays, expected)
+    return _judge_result(found, prepared)
 
 
 def _stderr_tail(path: Path) -> str:
@@ -450,13 +569,26 @@ def _stderr_tail(path: Path) -> str:
         return ""
 
 
-def _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, expected) -> _Verdict:
+def _judge_result(found, prepared: _Prepared) -> _Verdict:
+    """The verdict on one result file; the same bytes (answers whose outputs are
+    identical, e.g. two copies of the reference or of one mistake) get the verdict
+    judged the first time: decoding and judging are functions of those bytes alone."""
+    if isinstance(found, bytes):
+        digest = hashlib.blake2b(found, digest_size=32).digest()
+        verdict = prepared.verdicts.get(digest)
+        if verdict is None:
+            verdict = prepared.verdicts[digest] = _judge_bytes(found, prepared)
+        return verdict
+    return _judge_bytes(found, prepared)
+
+
+def _judge_bytes(found, prepared: _Prepared) -> _Verdict:
     try:
-        if result_json.stat().st_size > 20 << 20 or result_npz.stat().st_size > 200 << 20:
-            return _Verdict("crashed", _t("the answer's results are too large"))
-        data = json.loads(result_json.read_text(encoding="utf-8"))
-        with np.load(result_npz, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        if isinstance(found, Exception):
+            if "too large" in str(found):
+                return _Verdict("crashed", _t("the answer's results are too large"))
+            raise found
+        data, arrays = _sandbox.parse_result(found)
         load_error = data.get("load_error")
         if load_error == "not_implemented":
             return _Verdict("not_attempted", _t("not attempted: the stub still raises "
@@ -465,12 +597,11 @@ def _judge_files(exercise, result_json, result_npz, cases_tree, case_arrays, exp
             return _Verdict("error", _t("the answer cell failed to run: {error}",
                                         error=_short(load_error)))
         outcomes = [decode_outcome(o, arrays) for o in data["outcomes"]]
-        cases = [tuple(decode(c, case_arrays)) for c in cases_tree]
     except Exception as exc:  # anything odd in what the child wrote
         return _Verdict("crashed", _t("the answer's results could not be read ({error})",
                                       error=type(exc).__name__))
     try:
-        result = exercise.judge(cases, outcomes, expected)
+        result = prepared.judge.judge(prepared.cases, outcomes, prepared.expected)
     except Exception as exc:
         return _Verdict("error", _t("the result could not be judged ({error})",
                                     error=f"{type(exc).__name__}: {_short(exc, 100)}"))
@@ -627,14 +758,6 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
             else:
                 tasks.append((key, ex))
 
-    prepared = {}
-    for ex in {ex.id: ex for _k, ex in tasks}.values():
-        cases = ex.grading_cases(seed)
-        arrays: dict = {}
-        tree = [encode(case, arrays) for case in cases]
-        prepared[ex.id] = (tree, arrays, [ex.expected(c) for c in cases],
-                           _core.preamble(ex.lesson))
-
     def job_of(key, ex):
         notebook, index, _source, _copies = answers_by_student[key][ex.id]
         ran = sorted((i, ex_id, src) for ex_id, (nb, i, src, _c) in answers_by_student[key].items()
@@ -663,9 +786,12 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
         # anyway; this keeps a root above it, or a .venv inside it, from opening them)
         forbidden += [str(_PKG_DIR.parent / name) for name in ("solutions", "exercises",
                                                                 "lessons", "tests")]
-    preambles = sorted({p[3] for p in prepared.values()})
     with tempfile.TemporaryDirectory(prefix="gdcourse-grade-") as tmp:
         forbidden.append(tmp)
+        (Path(tmp) / "cases").mkdir()
+        prepared = {ex.id: _prepare(ex, seed, Path(tmp) / "cases")
+                    for ex in {ex.id: ex for _k, ex in tasks}.values()}
+        preambles = sorted({p.preamble for p in prepared.values()})
         pool = _Pool(n_jobs, features, preambles, forbidden, tmp, fresh=fresh_interpreters)
         counter = iter(range(10 ** 9))
         counter_lock = threading.Lock()
@@ -674,15 +800,12 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
             with counter_lock:
                 number = next(counter)
             sources, labels, review = job_of(key, ex)
-            job_dir = Path(tmp) / f"job{number}"
             try:
-                verdict = _run_answer(pool, number, ex, job_dir, sources, labels,
-                                      prepared[ex.id], timeout, memory_mb)
+                verdict = _run_answer(pool, number, ex, sources, labels, prepared[ex.id],
+                                      timeout, memory_mb)
             except Exception as exc:  # never lose a row
                 verdict = _Verdict("crashed", f"grading failed: {type(exc).__name__}: "
                                               f"{_short(exc, 120)}")
-            finally:
-                _remove_tree(job_dir)
             points = ex.points if verdict.status == "correct" else 0.0
             return GradeRow(key, ex.id, points, ex.points, verdict.status, verdict.message,
                             review, sandbox_note)
@@ -717,7 +840,9 @@ def grade(submissions, *, seed: int, timeout: float = 10.0, memory_mb: float = 1
                     errors.append(exc)
 
         try:
-            threads = [threading.Thread(target=runner, daemon=True) for _ in range(n_jobs)]
+            # two threads per worker: while one judges an answer (Python, under the GIL),
+            # the other keeps the worker busy with the next one
+            threads = [threading.Thread(target=runner, daemon=True) for _ in range(2 * n_jobs)]
             for t in threads:
                 t.start()
             for t in threads:

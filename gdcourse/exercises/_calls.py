@@ -43,7 +43,7 @@ from ._wire import Outcome, decode, encode, encode_outcome
 _messages.preload()
 
 __all__ = ["Call", "Plain", "Warnings", "Reseeded", "Steps", "MomentumLoop", "InProcess", "from_wire", "collect",
-           "run_job"]
+           "run_job", "answer_outcomes"]
 
 
 def snap(value):
@@ -298,6 +298,26 @@ def run_job(job_dir, owner: int | None = None) -> None:  # pragma: no cover  (ru
     with np.load(job_dir / "cases.npz", allow_pickle=False) as z:
         case_arrays = {k: z[k] for k in z.files}
     cases = [tuple(decode(c, case_arrays)) for c in job["cases"]]
+    result, arrays = answer_outcomes(job, cases)
+    if owner is not None and os.getpid() != owner:
+        os._exit(0)   # a process the answer forked came back here: only the job's own reports
+    tmp_npz = job_dir / f"result.{os.getpid()}.tmp.npz"
+    np.savez(tmp_npz, **arrays)
+    os.replace(tmp_npz, job_dir / "result.npz")
+    tmp_json = job_dir / f"result.{os.getpid()}.tmp.json"
+    tmp_json.write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp_json, job_dir / "result.json")
+
+
+def answer_outcomes(job: dict, cases: list) -> tuple[dict, dict]:  # pragma: no cover  (runs in the sandboxed child)
+    """Run the job's answer cells, then its function on ``cases``: ``(result, arrays)``.
+
+    ``job`` holds the function's name, the call procedure, the preamble and the
+    answer cells (``sources``, ``labels``); ``result`` is ``{"load_error",
+    "outcomes"}`` with the outcomes encoded for the wire, their arrays in ``arrays``.
+    The grader's warm worker (:mod:`gdcourse._sandbox`) calls this in the child with
+    the cases it decoded once; :func:`run_job` reads them from a job folder.
+    """
     call = from_wire(job["call"])
     result = {"load_error": None, "outcomes": []}
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -327,14 +347,7 @@ def run_job(job_dir, owner: int | None = None) -> None:  # pragma: no cover  (ru
         else:
             outcomes = collect(fn, cases, call)
             result["outcomes"] = [encode_outcome(o, arrays) for o in outcomes]
-    if owner is not None and os.getpid() != owner:
-        os._exit(0)   # a process the answer forked came back here: only the job's own reports
-    tmp_npz = job_dir / f"result.{os.getpid()}.tmp.npz"
-    np.savez(tmp_npz, **arrays)
-    os.replace(tmp_npz, job_dir / "result.npz")
-    tmp_json = job_dir / f"result.{os.getpid()}.tmp.json"
-    tmp_json.write_text(json.dumps(result), encoding="utf-8")
-    os.replace(tmp_json, job_dir / "result.json")
+    return result, arrays
 
 
 __all__ += ["encode", "snap"]
