@@ -73,7 +73,7 @@ def pytest_runtest_makereport(item, call):
 _WEBSITE = {"tests/test_site.py", "tests/browser/test_site_in_browser.py"}
 # files that start a real JupyterLab or JupyterHub (and chromium): one at a time, so that a page
 # waiting for a kernel is not starved by another server starting on the other core
-_SERVERS = {"tests/test_hub.py", "tests/test_i18n_cli.py"}
+_SERVERS = {"tests/test_hub.py"}
 # the longest groups, in the order they are handed out (measured with --durations; the rest keep
 # their collection order): the servers take about 8 minutes, the nbgrader/Otter environment 4
 _FIRST = ["servers", "tests/test_interop_tools.py", "website"]
