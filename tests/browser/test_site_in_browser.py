@@ -12,6 +12,7 @@ import functools
 import http.server
 import sys
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -59,6 +60,29 @@ class OfflinePage:
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
         self.page.on("requestfailed", self._request_failed)
+        self._in_flight: dict = {}
+        self._last_activity = time.monotonic()
+        self.page.on("request", lambda r: self._activity(r, True))
+        self.page.on("requestfinished", lambda r: self._activity(r, False))
+        self.page.on("requestfailed", lambda r: self._activity(r, False))
+
+    def _activity(self, request, started: bool):
+        if started:
+            self._in_flight[id(request)] = request.url
+        else:
+            self._in_flight.pop(id(request), None)
+        self._last_activity = time.monotonic()
+
+    def wait_quiet(self, quiet_s: float = 0.5, timeout_s: float = 90.0):
+        """Wait until no request has been in flight for ``quiet_s``: Playwright's "networkidle"
+        without its lifecycle event, which a page reused across navigations sometimes never
+        raises. ``timeout_s`` only guards against a hang (a page that never goes quiet)."""
+        deadline = time.monotonic() + timeout_s
+        while self._in_flight or time.monotonic() - self._last_activity < quiet_s:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.page.url} never went quiet; still loading: "
+                                     f"{sorted(self._in_flight.values())[:5]}")
+            self.page.wait_for_timeout(100)  # lets Playwright deliver the request events
 
     def _route(self, route):
         url = route.request.url
@@ -118,7 +142,7 @@ def _pages(built) -> list[str]:
 
 def _open(page: OfflinePage, url: str):
     page.page.goto(url, wait_until="load")
-    page.page.wait_for_load_state("networkidle")
+    page.wait_quiet()
 
 
 def test_the_guard_blocks_and_records_requests_that_leave_the_machine(site_server, offline_page):
@@ -145,7 +169,7 @@ def test_every_page_loads_offline_without_errors(site_server, chromium):
         try:
             _open(page, f"{base}/{rel}")
             math = page.page.evaluate(_MATH_JS)
-            page.page.wait_for_load_state("networkidle")
+            page.wait_quiet()
             images = page.page.evaluate(_IMAGES_JS)
         finally:
             page.close()
@@ -174,7 +198,7 @@ def test_panels_show_their_first_picture_and_say_they_need_a_kernel(site_server,
             """() => document.querySelectorAll(
                  'script[type="application/vnd.jupyter.widget-view+json"]').length === 0 ||
                document.querySelectorAll('.jupyter-widgets img').length > 0""", timeout=30_000)
-        offline_page.page.wait_for_load_state("networkidle")
+        offline_page.wait_quiet()
         state = offline_page.page.evaluate(_WIDGETS_JS)
         seen_views += state["views"]
         assert not state["broken"], rel
