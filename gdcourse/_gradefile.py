@@ -8,23 +8,11 @@ import csv
 import os
 import threading
 from pathlib import Path
-from typing import NamedTuple
 
-
-
-CSV_COLUMNS = ("student", "exercise", "points", "max_points", "status", "message", "review",
-               "sandbox")
-
-
-class GradeRow(NamedTuple):
-    student: str
-    exercise: str
-    points: float
-    max_points: float
-    status: str
-    message: str
-    review: str = ""
-    sandbox: str = ""
+# one definition of the gradebook's row and columns, shared with gdcourse.gradebook (shards,
+# merge, the wide file, feedback pages), which reads what this module writes
+from .gradebook import COLUMNS as CSV_COLUMNS
+from .gradebook import Row as GradeRow
 
 
 # ---------------------------------------------------------------------------
