@@ -106,8 +106,10 @@ def test_the_wheel_ships_the_notebooks(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target),
                     str(wheel)], check=True, capture_output=True, timeout=300)
+    # ... and lesson 7 finds its digits (gdcourse/_data/, one level above the classify sub-package)
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import gdcourse.course as c; "
-            "print(c.copy_course(sys.argv[2], source=c.packaged_course()))")
+            "print(c.copy_course(sys.argv[2], source=c.packaged_course())); "
+            "import gdcourse.classify as k; assert k.load_digits().X.shape == (1797, 64), k.__file__")
     res = subprocess.run([sys.executable, "-I", "-c", code, str(target), str(tmp_path / "learner")],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
