@@ -88,21 +88,29 @@ def _load_notebook(notebook) -> dict:
     return read_notebook(notebook)
 
 
-def _markdown(nb: dict, where: str) -> list[tuple[str, str]]:
-    """(cell id, source) of every markdown cell; every one must have a unique id."""
-    found, seen = [], set()
+def _keyed_cells(nb: dict, where: str, kind: str, wanted, seen: set) -> list[tuple[str, str]]:
+    """(cell id, source) of every ``kind`` cell whose source ``wanted`` accepts; each must carry
+    an id that is not in ``seen`` (which collects them): cell ids key the catalogues."""
+    found = []
     for index, cell in enumerate(nb["cells"]):
-        if cell.get("cell_type") != "markdown":
+        if cell.get("cell_type") != kind:
             continue
-        cell_id = cell.get("id")
+        cell_id, source = cell.get("id"), cell_source(cell)
+        if not wanted(source):
+            continue
         if not isinstance(cell_id, str) or not cell_id:
-            raise I18nError(f"{where}: markdown cell {index} has no id; cell ids key the "
+            raise I18nError(f"{where}: {kind} cell {index} has no id; cell ids key the "
                             "catalogues (nbformat 4.5 or newer)")
         if cell_id in seen:
             raise I18nError(f"{where}: cell id {cell_id!r} appears twice")
         seen.add(cell_id)
-        found.append((cell_id, cell_source(cell)))
+        found.append((cell_id, source))
     return found
+
+
+def _markdown(nb: dict, where: str) -> list[tuple[str, str]]:
+    """(cell id, source) of every markdown cell; every one must have a unique id."""
+    return _keyed_cells(nb, where, "markdown", lambda source: True, set())
 
 
 def extract(notebook, *, name: str | None = None) -> polib.POFile:
@@ -159,21 +167,7 @@ def _has_text(source: str) -> bool:
 def _code_cells(nb: dict, where: str) -> list[tuple[str, str]]:
     """(cell id, source) of every code cell with a comment or string literal; each must have a
     unique id. Cells with neither have nothing to translate and get no entry."""
-    found, seen = [], {i for i, _ in _markdown(nb, where)}
-    for index, cell in enumerate(nb["cells"]):
-        if cell.get("cell_type") != "code":
-            continue
-        cell_id, source = cell.get("id"), cell_source(cell)
-        if not _has_text(source):
-            continue
-        if not isinstance(cell_id, str) or not cell_id:
-            raise I18nError(f"{where}: code cell {index} has no id; cell ids key the "
-                            "catalogues (nbformat 4.5 or newer)")
-        if cell_id in seen:
-            raise I18nError(f"{where}: cell id {cell_id!r} appears twice")
-        seen.add(cell_id)
-        found.append((cell_id, source))
-    return found
+    return _keyed_cells(nb, where, "code", _has_text, {i for i, _ in _markdown(nb, where)})
 
 
 def translated_code(entry: polib.POEntry | None, english: str) -> str | None:

@@ -71,6 +71,12 @@ def _batch_size_slider(m, value):
                                   readout_format=".0f", style=_STYLE, layout=_wide())
 
 
+def _level_line(ax, y: float, label: str, *, color: str = "black", va: str = "bottom"):
+    """A dashed horizontal reference line at ``y``, labelled at the right edge of ``ax``."""
+    ax.axhline(y, color=color, lw=0.8, ls="--")
+    ax.text(0.99, y, f"{label} ", transform=ax.get_yaxis_transform(), ha="right", va=va, fontsize=8)
+
+
 # --- axis windows -----------------------------------------------------------------------
 
 def _nice_ceiling(n: float) -> float:

@@ -18,8 +18,8 @@ from ..curvature import condition_number, standardise
 from ..descent import _gd_loop, _quadratic_gd
 from ..surfaces import mse_surface, non_convex
 from ._panel import Panel
-from ._parts import (_as_xy, _clip_log, _equal_scale, _int_slider, _log_slider, _nice_ceiling, _nice_step,
-                     _slider)
+from ._parts import (_as_xy, _clip_log, _equal_scale, _int_slider, _level_line, _log_slider, _nice_ceiling,
+                     _nice_step, _slider)
 
 __all__ = ["descent_panel", "learning_rate_panel", "local_minima_panel", "feature_scaling_panel"]
 
@@ -58,9 +58,7 @@ class DescentPanel(Panel):
         right.set_ylim(self._ylim)
         right.set_xlim(0, _nice_ceiling(self.controls["num_iters"].value))
         if self.j_star > 0:
-            right.axhline(self.j_star, color="black", lw=0.8, ls="--")
-            right.text(0.99, self.j_star, f"J(θ*) = {self.j_star:.3g} ", transform=right.get_yaxis_transform(),
-                       ha="right", va="top", fontsize=8)
+            _level_line(right, self.j_star, f"J(θ*) = {self.j_star:.3g}", va="top")
         right.set_xlabel("iteration k")
         right.set_ylabel("J(θ_k)")
         right.grid(True, which="major", alpha=0.3)
@@ -209,9 +207,7 @@ class LocalMinimaPanel(Panel):
         names = ["global minimum", "local minimum"]
         for i, point in enumerate(s.minimisers[:2]):
             v = float(s.fast_value(point))
-            right.axhline(v, color="black" if i == 0 else "grey", lw=0.8, ls="--")
-            right.text(0.99, v, f"{names[i]}: f = {v:.3g} ", transform=right.get_yaxis_transform(),
-                       ha="right", va="bottom", fontsize=8)
+            _level_line(right, v, f"{names[i]}: f = {v:.3g}", color="black" if i == 0 else "grey")
         right.set_xlabel("iteration k")
         right.set_ylabel("f(θ_k)")
         right.grid(True, which="major", alpha=0.3)
@@ -314,9 +310,7 @@ class FeatureScalingPanel(Panel):
         right.set_xscale("symlog", linthresh=1.0, linscale=0.5)
         right.set_xlim(0, self.max_iters)
         right.set_ylim(0.1 * self.grad_tol, 1e3)
-        right.axhline(self.grad_tol, color="black", lw=0.8, ls="--")
-        right.text(0.99, self.grad_tol, f"‖∇J‖ = {self.grad_tol:g} ", transform=right.get_yaxis_transform(),
-                   ha="right", va="bottom", fontsize=8)
+        _level_line(right, self.grad_tol, f"‖∇J‖ = {self.grad_tol:g}")
         right.set_xlabel("iteration k")
         right.set_ylabel("‖∇J(θ_k)‖")
         right.grid(True, which="major", alpha=0.3)

@@ -36,11 +36,16 @@ def gradient_loop(theta, X, y):
 def verdict(exercise, fn, fragment):
     """Evaluate ``fn`` as the notebook does: it passes (``fragment`` None) or is named."""
     result = exercise.evaluate(fn)
+    assert_verdict(result, fragment)
+    return result
+
+
+def assert_verdict(result, fragment):
+    """``result`` passed (``fragment`` None), or is "incorrect" with ``fragment`` in its message."""
     if fragment is None:
         assert result.passed, result
     else:
         assert result.status == "incorrect" and fragment in result.message, result
-    return result
 
 
 def round_trip(exercise, right, wrong, fragment):
@@ -53,8 +58,4 @@ def round_trip(exercise, right, wrong, fragment):
         out_arrays: dict = {}
         trees = [_core.encode_outcome(o, out_arrays) for o in exercise.collect(fn, sent)]
         outcomes = [_core.decode_outcome(t, out_arrays) for t in trees]
-        result = exercise.judge(sent, outcomes, expected)
-        if fragment_or_none is None:
-            assert result.passed, result
-        else:
-            assert result.status == "incorrect" and fragment_or_none in result.message, result
+        assert_verdict(exercise.judge(sent, outcomes, expected), fragment_or_none)

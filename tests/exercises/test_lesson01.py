@@ -12,7 +12,7 @@ import pytest
 
 from gdcourse.exercises import lesson01
 
-from .kit import X5, Y5, cost_loop
+from .kit import X5, Y5, cost_loop, verdict
 
 
 # --- independent facts (COURSE.md) ---------------------------------------------
@@ -69,11 +69,7 @@ def grid_ij(X, y, t0, t1):
     (lesson01.cost_grid, grid_ij, "transposed ('ij' indexing)"),
 ])
 def test_lesson01_independent_answers(exercise, fn, fragment):
-    result = exercise.evaluate(fn)
-    if fragment is None:
-        assert result.passed, result
-    else:
-        assert result.status == "incorrect" and fragment in result.message, result
+    verdict(exercise, fn, fragment)
 
 
 def test_predict_with_transposed_product_reports_the_exception():

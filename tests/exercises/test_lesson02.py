@@ -12,7 +12,7 @@ import pytest
 
 from gdcourse.exercises import lesson01, lesson02
 
-from .kit import X5, Y5, gradient_loop
+from .kit import X5, Y5, assert_verdict, gradient_loop, verdict
 
 
 # --- independent facts (COURSE.md) ---------------------------------------------
@@ -96,11 +96,7 @@ def check_absolute(f, grad_fn, theta, h=1e-5):
     (lesson02.gradient_check, check_absolute, "absolute error"),
 ])
 def test_lesson02_independent_answers(exercise, fn, fragment):
-    result = exercise.evaluate(fn)
-    if fragment is None:
-        assert result.passed, result
-    else:
-        assert result.status == "incorrect" and fragment in result.message, result
+    verdict(exercise, fn, fragment)
 
 
 def test_numerical_gradient_of_matrix_theta_needs_every_index():
@@ -124,5 +120,4 @@ def check_max_denominator(f, grad_fn, theta, h=1e-5):
 ])
 def test_section_3_feedback_gaps_are_named(exercise, fn, fragment):
     for seed in range(6):
-        result = exercise.evaluate(fn, np.random.default_rng([seed, 5]))
-        assert result.status == "incorrect" and fragment in result.message, result
+        assert_verdict(exercise.evaluate(fn, np.random.default_rng([seed, 5])), fragment)

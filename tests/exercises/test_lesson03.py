@@ -12,7 +12,7 @@ import pytest
 
 from gdcourse.exercises import lesson03
 
-from .kit import X5, Y5, cost_loop, gradient_loop
+from .kit import X5, Y5, cost_loop, gradient_loop, verdict
 
 
 # --- independent facts (COURSE.md) ---------------------------------------------
@@ -98,8 +98,4 @@ def lr_power_iteration(H):
     (lesson03.max_stable_lr, lambda H: 2 / np.trace(H), "trace"),
 ])
 def test_lesson03_independent_answers(exercise, fn, fragment):
-    result = exercise.evaluate(fn)
-    if fragment is None:
-        assert result.passed, result
-    else:
-        assert result.status == "incorrect" and fragment in result.message, result
+    verdict(exercise, fn, fragment)

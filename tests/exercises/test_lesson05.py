@@ -16,7 +16,7 @@ import pytest
 from gdcourse import deepnet
 from gdcourse.exercises import Incorrect, lesson05
 
-from .kit import round_trip, verdict as _verdict
+from .kit import assert_verdict, round_trip, verdict as _verdict
 
 
 # --- independent facts ---------------------------------------------------------------
@@ -238,10 +238,7 @@ def backprop_eats_params(params, X, y):
 def test_backward_pass_independent_answers(fn, fragment):
     for seed in range(4):
         result = lesson05.backward_pass.evaluate(fn, seed)
-        if fragment is None:
-            assert result.passed, result
-        else:
-            assert result.status == "incorrect" and fragment in result.message, result
+        assert_verdict(result, fragment)
 
 
 # --- feedback gaps of section 3 of the lesson review ------------------------------
@@ -258,8 +255,7 @@ def clip_like_deepnet(grads, max_norm):
 ])
 def test_section_3_feedback_gaps_are_named(exercise, fn, fragment):
     for seed in range(6):
-        result = exercise.evaluate(fn, np.random.default_rng([seed, 5]))
-        assert result.status == "incorrect" and fragment in result.message, result
+        assert_verdict(exercise.evaluate(fn, np.random.default_rng([seed, 5])), fragment)
 
 
 # --- the grader's path: data on the wire ---------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 
 from gdcourse.exercises import CheckFailed, lesson06
 
-from .kit import round_trip, verdict as _verdict
+from .kit import assert_verdict, round_trip, verdict as _verdict
 
 
 # --- independent facts ---------------------------------------------------------------
@@ -212,8 +212,7 @@ def rmsprop_no_one_minus(theta, grad, s, lr, rho, eps):
 ])
 def test_section_3_feedback_gaps_are_named(exercise, fn, fragment):
     for seed in range(6):
-        result = exercise.evaluate(fn, np.random.default_rng([seed, 5]))
-        assert result.status == "incorrect" and fragment in result.message, result
+        assert_verdict(exercise.evaluate(fn, np.random.default_rng([seed, 5])), fragment)
 
 
 # --- the grader's path: data on the wire ---------------------------------------------
