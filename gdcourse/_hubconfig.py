@@ -24,13 +24,11 @@ from jupyterhub.auth import Authenticator
 from traitlets import Unicode
 
 from . import i18n
-from .course import copy_course
+from .course import ANNOUNCEMENTS_PLUGIN, copy_course
 
 __all__ = ["apply", "load_settings", "hash_password", "check_password", "WorkshopAuthenticator",
            "copy_course_once", "lab_language_default", "ANNOUNCEMENTS_PLUGIN", "COPIED_MARKER"]
 
-#: The JupyterLab plugin that asks "get notified about official Jupyter news?" on first start.
-ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 #: Written into a learner's home once the course has been copied there.
 COPIED_MARKER = ".gdcourse-copied"
 _ITERATIONS = 200_000

@@ -33,7 +33,7 @@ import textwrap
 
 from . import __version__
 from . import i18n
-from .course import CourseNotFound, copy_course, find_course, lessons
+from .course import CourseNotFound, copy_course, find_course, lab_config_dir, lessons
 
 __all__ = ["main", "lab_command"]
 
@@ -110,6 +110,9 @@ def _run_lab(root, args, lang=None) -> int:
     cmd = lab_command(root, port=args.port, no_browser=args.no_browser, extra=extra)
     if lang is not None:
         _LAB_ENV["GDCOURSE_LANG"] = lang   # the kernels' feedback, sliders and readouts too
+    # JupyterLab's news pop-up off: a page config in a folder of gdcourse's own, searched first
+    _LAB_ENV["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        [str(lab_config_dir())] + [p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
     print(f"Opening the course in {root} (lesson 1 first). Stop the server with Ctrl-C.", flush=True)
     try:
         return _exec(cmd)

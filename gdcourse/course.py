@@ -13,6 +13,8 @@ folder of the learner's own before they open it.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from ._notebook import markdown_cells, read_notebook
 
-__all__ = ["LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
+__all__ = ["ANNOUNCEMENTS_PLUGIN", "lab_config_dir", "LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
            "CourseNotFound", "COURSE_FOLDERS"]
 
 COURSE_FOLDERS = ("lessons", "exercises")
@@ -198,3 +200,26 @@ def copy_course(dest, *, source=None, overwrite: bool = False, lang: str | None 
     if lang is not None:
         i18n.mark_course_language(dest, lang)
     return dest
+
+
+#: JupyterLab's "Would you like to get notified about official Jupyter news?" pop-up: off in
+#: ``gdcourse lab`` and on the workshop hub, where it would be the first thing a learner answers
+ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+
+
+def lab_config_dir(config_dir=None) -> Path:
+    """A Jupyter config folder whose ``labconfig/page_config.json`` switches the news pop-up off.
+
+    Put it first on ``JUPYTER_CONFIG_PATH``. Default: ``$XDG_CACHE_HOME/gdcourse/jupyter-config``
+    (``~/.cache/...``), so that neither the course folder nor the learner's own Jupyter settings
+    are written to.
+    """
+    if config_dir is None:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        config_dir = Path(base) / "gdcourse" / "jupyter-config"
+    config_dir = Path(config_dir)
+    labconfig = config_dir / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {ANNOUNCEMENTS_PLUGIN: True}}, indent=1), encoding="utf-8")
+    return config_dir

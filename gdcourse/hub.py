@@ -57,7 +57,7 @@ import uuid
 from pathlib import Path
 
 from . import _procs
-from .course import CourseNotFound, find_course
+from .course import CourseNotFound, find_course, lab_config_dir
 from .i18n import LANG_CHOICES, language_pack_installed
 
 __all__ = ["Workshop", "HubError", "learner_names", "proxy_cache_dir", "find_proxy",
@@ -233,10 +233,7 @@ class Workshop:
         fd = os.open(settings_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self.settings(), fh, indent=1)
-        labconfig = self.state_dir / "jupyter-config" / "labconfig"
-        labconfig.mkdir(parents=True, exist_ok=True)
-        (labconfig / "page_config.json").write_text(json.dumps(
-            {"disabledExtensions": {self._cfg.ANNOUNCEMENTS_PLUGIN: True}}, indent=1))
+        lab_config_dir(self.state_dir / "jupyter-config")   # the servers' JUPYTER_CONFIG_PATH
         config = self.state_dir / "jupyterhub_config.py"
         config.write_text(
             "# written by `gdcourse hub`; the settings are in hub-settings.json next to this file\n"

@@ -157,6 +157,7 @@ def test_readme_lab_command_serves_the_lessons(tmp_path):
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
                      ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "ws")):
         env[var] = str(tmp_path / sub)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")   # where the command writes its page config
     cmd = launcher + words[1:] + [str(course_dir), "--no-browser", f"--port={port}",
                                   "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
     log = open(tmp_path / "lab.log", "w+")
@@ -190,6 +191,13 @@ def test_readme_lab_command_serves_the_lessons(tmp_path):
         except urllib.error.HTTPError as exc:
             location = exc.headers.get("Location", "")
         assert location.split("?")[0].endswith(f"/lab/tree/lessons/{names[0]}")
+        # the page JupyterLab serves names the news pop-up among its disabled plugins
+        page = get(f"{base}/lab/tree/lessons/{names[0]}", token).read().decode("utf-8")
+        config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                           page, re.S)
+        assert config, "no jupyter-config-data in JupyterLab's page"
+        disabled = json.loads(config.group(1)).get("disabledExtensions", [])
+        assert course.ANNOUNCEMENTS_PLUGIN in disabled, f"the news pop-up is on: {disabled}"
     finally:
         proc.terminate()
         try:
