@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ._notebook import markdown_cells, read_notebook
 
-__all__ = ["ANNOUNCEMENTS_PLUGIN", "lab_config_dir", "LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
-           "CourseNotFound", "COURSE_FOLDERS"]
+__all__ = ["LessonInfo", "find_course", "packaged_course", "lessons", "copy_course",
+           "CourseNotFound", "COURSE_FOLDERS", "ANNOUNCEMENTS_PLUGIN", "lab_config_dir"]
 
 COURSE_FOLDERS = ("lessons", "exercises")
 _PACKAGE_DIR = Path(__file__).resolve().parent

@@ -9,6 +9,7 @@ through ``set_language``, ``GDCOURSE_LANG``, ``gdcourse check --lang`` and ``gdc
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -354,9 +355,14 @@ def test_gdcourse_lab_with_a_language_starts_jupyterlab_with_gdcourse_lang(tmp_p
     monkeypatch.setattr(cli, "_LAB_ENV", {})
     monkeypatch.setattr(cli, "_exec", lambda cmd: started.append(dict(cli._LAB_ENV)) or 0)
     monkeypatch.setattr(cli, "_user_settings_dir", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))   # the news pop-up's page config
     args = argparse.Namespace(port=None, no_browser=True, jupyter_args=[])
     assert cli._run_lab(tmp_path, args, lang="ko") == 0
-    assert started == [{"GDCOURSE_LANG": "ko"}]
+    assert started[-1]["GDCOURSE_LANG"] == "ko"
     monkeypatch.setattr(cli, "_LAB_ENV", {})
     assert cli._run_lab(tmp_path, args, lang=None) == 0   # no --lang: the variable is left alone
-    assert started[-1] == {}
+    assert "GDCOURSE_LANG" not in started[-1]
+    # both runs put gdcourse's own Jupyter config folder first, and only that is added
+    for env in started:
+        assert set(env) <= {"GDCOURSE_LANG", "JUPYTER_CONFIG_PATH"}
+        assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(tmp_path / "cache" / "gdcourse" / "jupyter-config")
