@@ -538,9 +538,11 @@ class LabPage:
         """Wait until Run All is over and the kernel is idle.
 
         Over means: no code cell is running or queued, and either every
-        non-empty code cell has an execution count or an error output stopped
-        the run (the kernel then skips the cells after it; they keep no count,
-        and :meth:`unexecuted_cells` lists them).
+        non-empty code cell has an execution count or an error in a cell not
+        tagged ``raises-exception`` stopped the run (the kernel then skips the
+        cells after it; they keep no count, and :meth:`unexecuted_cells` lists
+        them). An error in a tagged cell does not end the wait: the queue goes
+        on after it, and a queued cell out of view shows no ``[*]``.
         """
         from playwright.sync_api import expect
 
@@ -554,7 +556,11 @@ class LabPage:
                 const errored = c => { const o = c.model.outputs;
                   for (let i = 0; i < o.length; i++) if (o.get(i).type === 'error') return true;
                   return false; };
-                return cells.some(c => c.model.executionCount !== null && errored(c));
+                // only an error in a cell *not* tagged raises-exception stops Run All; after a tagged
+                // one (a check cell) the queue goes on, and a cell scrolled out of view shows no [*]
+                const tags = c => (c.model.getMetadata ? c.model.getMetadata('tags') : null) || [];
+                return cells.some(c => c.model.executionCount !== null && errored(c) &&
+                                       !tags(c).includes('raises-exception'));
             }""", timeout=timeout)
         expect(self.page.locator("#jp-main-statusbar")).to_contain_text(re.compile(r"\|\s*Idle"))
 
