@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench_notebooks import nbval_run  # the same nbval timing as every other notebook's
 from gdcourse import classify, optim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,13 +71,6 @@ def panel_redraws():
     return float(np.median(ms)), float(np.percentile(ms, 90)), float(ms.max()), len(ms)
 
 
-def nbval_seconds(path):
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(path), "-q", "-p", "no:cacheprovider", "--no-cov",
-                           "--nbval-lax"], cwd=ROOT, capture_output=True, text=True)
-    return time.perf_counter() - t0, proc.returncode == 0, proc.stdout.strip().splitlines()[-1:]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
@@ -115,8 +108,8 @@ def main(argv=None):
         f"median {med:.1f} ms, 90th pct {p90:.1f} ms, max {worst:.1f} ms", "≤ 30 ms", p90 <= 30)
     if args.nbval:
         for nb in ("lessons/07_capstone.ipynb", "solutions/07_capstone.ipynb", "exercises/07_capstone.ipynb"):
-            secs, passed, tail = nbval_seconds(ROOT / nb)
-            row(f"nbval {nb}", f"{secs:.1f} s ({' '.join(tail)})", "≤ 40 s", passed and secs <= 40)
+            secs, passed, last = nbval_run(ROOT / nb)
+            row(f"nbval {nb}", f"{secs:.1f} s ({last})", "≤ 40 s", passed and secs <= 40)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     width = max(len(r[0]) for r in rows)
     fig_w = max(len(r[1]) for r in rows)
